@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The project's two commands: `./dev.sh run` serves the app, `./dev.sh test` runs
+# every check. Both first install what a fresh Debian machine lacks.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+PY=$VENV/bin/python
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> apt-get install ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+python_setup() {
+  if [ ! -x "$PY" ]; then
+    echo "==> creating $VENV"
+    python3 -m venv "$VENV"
+    "$PY" -m pip install -q --upgrade pip
+  fi
+  # Reinstall only when the project's dependencies changed.
+  local stamp=$VENV/.quarty-installed
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    echo "==> pip install -e .[dev]"
+    "$PY" -m pip install -q -e '.[dev]'
+    touch "$stamp"
+  fi
+}
+
+cmd_run() {
+  python_setup
+  export QUARTY_CONFIG=${QUARTY_CONFIG:-development}
+  "$VENV/bin/quart" --app quarty deploy
+  exec "$VENV/bin/hypercorn" --config hypercorn.toml --bind 127.0.0.1:5000 quarty.asgi:app
+}
+
+cmd_test() {
+  apt_install chromium
+  python_setup
+  echo "==> ruff"
+  "$VENV/bin/ruff" check .
+  "$VENV/bin/ruff" format --check .
+  echo "==> mypy"
+  "$VENV/bin/mypy"
+  echo "==> pytest (SQLite)"
+  "$VENV/bin/pytest" "$@"
+}
+
+case "${1:-}" in
+  run) shift; cmd_run "$@" ;;
+  test) shift; cmd_test "$@" ;;
+  *) echo "usage: ./dev.sh run | ./dev.sh test [pytest args]" >&2; exit 2 ;;
+esac

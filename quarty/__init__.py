@@ -1,0 +1,42 @@
+"""Quarty: Flasky's social blogging app on async Quart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Quart
+
+from quarty.paths import resource_dir
+
+__all__ = ["create_app"]
+
+
+def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
+    """Build an app from a named config (else QUARTY_CONFIG, else default)."""
+    from quarty import assets, cli, db, errors, extensions
+    from quarty.config import select_config
+    from quarty.moment import moment
+
+    app = Quart(
+        __name__,
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
+    )
+    config_class = select_config(config_name)
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    config_class.init_app(app.config)
+
+    db.init_app(app)
+    extensions.init_app(app)
+    assets.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    app.jinja_env.globals["moment"] = moment
+
+    from quarty.api import bp as api_bp
+    from quarty.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    return app

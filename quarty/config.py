@@ -1,0 +1,136 @@
+"""Configuration classes per environment, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+
+# A `.env` in the working directory fills what the environment leaves unset.
+load_dotenv(Path.cwd() / ".env", override=False)
+
+# Development and testing fall back to this key; production refuses it.
+INSECURE_DEFAULT_KEY = "insecure-development-key-change-me"
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from exc
+
+
+def _sqlite_url(filename: str) -> str:
+    return f"sqlite+aiosqlite:///{Path(filename).resolve()}"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot start the application."""
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY: str = os.environ.get("SECRET_KEY") or INSECURE_DEFAULT_KEY
+    SQLALCHEMY_DATABASE_URI: str = ""
+    SQLALCHEMY_ECHO: bool = False
+
+    MAIL_SERVER: str | None = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT: int = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS: bool = _env_bool("MAIL_USE_TLS")
+    MAIL_USE_SSL: bool = _env_bool("MAIL_USE_SSL")
+    MAIL_USERNAME: str | None = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD: str | None = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_TIMEOUT: float = float(_env_int("MAIL_TIMEOUT", 10))
+    QUARTY_MAIL_SUBJECT_PREFIX: str = os.environ.get(
+        "QUARTY_MAIL_SUBJECT_PREFIX", "[Quarty]"
+    )
+    QUARTY_MAIL_SENDER: str = os.environ.get(
+        "QUARTY_MAIL_SENDER", "Quarty Admin <quarty@localhost>"
+    )
+    QUARTY_ADMIN: str | None = os.environ.get("QUARTY_ADMIN") or None
+
+    # Request bodies above this size are refused with 413.
+    MAX_CONTENT_LENGTH: int = _env_int("MAX_CONTENT_LENGTH", 64 * 1024)
+    WTF_CSRF_TIME_LIMIT: int = _env_int("WTF_CSRF_TIME_LIMIT", 3600)
+
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    SESSION_COOKIE_SECURE: bool = False
+
+    @staticmethod
+    def init_app(settings: dict[str, Any]) -> None:
+        """Check the final settings; raise ConfigError when they cannot work."""
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DEV_DATABASE_URL") or _sqlite_url(
+        "data-dev.sqlite"
+    )
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or _sqlite_url(
+        "data-test.sqlite"
+    )
+
+
+class IntegrationConfig(TestingConfig):
+    """The test settings over PostgreSQL, as a scaled-out deployment runs."""
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get("INT_DATABASE_URL") or (
+        "postgresql+asyncpg://quarty@127.0.0.1:5432/quarty_test"
+    )
+
+
+class ProductionConfig(Config):
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _sqlite_url(
+        "data.sqlite"
+    )
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+
+    @staticmethod
+    def init_app(settings: dict[str, Any]) -> None:
+        key = settings.get("SECRET_KEY")
+        if not key or key == INSECURE_DEFAULT_KEY:
+            raise ConfigError(
+                "SECRET_KEY is not set: the production configuration refuses to "
+                "start without a real secret key. Set SECRET_KEY in the "
+                "environment or in .env (e.g. python -c "
+                "'import secrets; print(secrets.token_hex(32))')."
+            )
+
+
+config: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "integration": IntegrationConfig,
+    "production": ProductionConfig,
+    "default": DevelopmentConfig,
+}
+
+
+def select_config(config_name: str | None) -> type[Config]:
+    """The config class for a name, falling back to QUARTY_CONFIG, then default."""
+    name = config_name or os.environ.get("QUARTY_CONFIG") or "default"
+    try:
+        return config[name]
+    except KeyError:
+        known = ", ".join(sorted(config))
+        raise ConfigError(
+            f"unknown QUARTY_CONFIG {name!r}; use one of: {known}"
+        ) from None

@@ -1,0 +1,98 @@
+"""Declarative base, the per-app engine and session factory, the request session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Quart, current_app, g
+from sqlalchemy import MetaData, event
+from sqlalchemy.ext.asyncio import (
+    AsyncAttrs,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+EXTENSION_KEY = "quarty.db"
+
+# Named constraints make Alembic emit the same names on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(AsyncAttrs, DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Database:
+    """The engine and session factory that one app owns."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.engine: AsyncEngine = make_engine(url, echo=echo)
+        self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.engine, expire_on_commit=False
+        )
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An async engine; SQLite files get WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(
+            url, echo=echo, connect_args={"timeout": 30}, pool_pre_ping=False
+        )
+        event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        return engine
+    return create_async_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers go on while one writer commits; NORMAL is safe under WAL.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def init_app(app: Quart) -> None:
+    """Give the app its Database, a session per request, and disposal at shutdown."""
+    database = Database(
+        app.config["SQLALCHEMY_DATABASE_URI"], echo=app.config["SQLALCHEMY_ECHO"]
+    )
+    app.extensions[EXTENSION_KEY] = database
+
+    @app.teardown_appcontext
+    async def _close_request_session(_exc: BaseException | None) -> None:
+        session: AsyncSession | None = g.pop("db_session", None)
+        if session is not None:
+            # Closing rolls back whatever the request did not commit.
+            await session.close()
+
+    @app.after_serving
+    async def _dispose_engine() -> None:
+        await database.dispose()
+
+
+def get_database() -> Database:
+    """The current app's Database."""
+    database: Database = current_app.extensions[EXTENSION_KEY]
+    return database
+
+
+def get_session() -> AsyncSession:
+    """The session of the current request or app context, made on first use."""
+    session: AsyncSession | None = g.get("db_session")
+    if session is None:
+        session = get_database().sessionmaker()
+        g.db_session = session
+    return session

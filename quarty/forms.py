@@ -1,0 +1,58 @@
+"""WTForms bound to Quart: session CSRF and building a form from the request."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Self
+
+from quart import current_app, request, session
+from werkzeug.exceptions import BadRequest
+from wtforms import Form
+from wtforms.csrf.session import SessionCSRF
+
+CSRF_FIELD = "csrf_token"
+
+
+class CSRFError(BadRequest):
+    """A form came without a valid CSRF token for this session."""
+
+    description = (
+        "The form's security token is missing, invalid or expired. "
+        "Reload the page and submit the form again."
+    )
+
+
+class QuartForm(Form):
+    """A WTForms form whose CSRF token is bound to the signed session cookie."""
+
+    class Meta:
+        csrf = True
+        csrf_class = SessionCSRF
+        csrf_field_name = CSRF_FIELD
+
+        @property
+        def csrf_secret(self) -> bytes:
+            return str(current_app.config["SECRET_KEY"]).encode()
+
+        @property
+        def csrf_time_limit(self) -> timedelta:
+            return timedelta(seconds=current_app.config["WTF_CSRF_TIME_LIMIT"])
+
+        @property
+        def csrf_context(self) -> Any:
+            return session
+
+    @classmethod
+    async def from_request(cls, **kwargs: Any) -> Self:
+        """The form filled from a POSTed body, or empty (with a new token) on GET."""
+        formdata = await request.form if request.method == "POST" else None
+        return cls(formdata=formdata, **kwargs)
+
+    def validate_on_submit(self) -> bool:
+        """Validate a POSTed form; a bad CSRF token aborts with 400."""
+        if request.method != "POST":
+            return False
+        valid = self.validate()
+        if self.meta.csrf and self.errors.get(CSRF_FIELD):
+            raise CSRFError()
+        return valid

@@ -1,0 +1,69 @@
+"""Fixtures: an app on a fresh database file, its test client and a session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from quart import Quart
+from quart.testing import QuartClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quarty import create_app
+from quarty.db import EXTENSION_KEY as DB_KEY
+from quarty.db import Base, Database
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """A fresh, empty SQLite file for each test."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'quarty-test.sqlite'}"
+
+
+@pytest.fixture
+def app_settings(database_url: str) -> dict[str, object]:
+    """Overrides for create_app; tests add to it before the app is made."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "QUARTY_ADMIN": None,
+        "MAIL_SERVER": None,
+    }
+
+
+@pytest.fixture
+async def app(app_settings: dict[str, object]) -> AsyncIterator[Quart]:
+    """The testing app with its tables made, started and shut down around the test."""
+    app = create_app("testing", **app_settings)
+    database: Database = app.extensions[DB_KEY]
+    async with database.engine.begin() as connection:
+        await connection.run_sync(Base.metadata.drop_all)
+        await connection.run_sync(Base.metadata.create_all)
+    async with app.test_app():
+        yield app
+
+
+@pytest.fixture
+def client(app: Quart) -> QuartClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def database(app: Quart) -> Database:
+    database: Database = app.extensions[DB_KEY]
+    return database
+
+
+@pytest.fixture
+async def session(database: Database) -> AsyncIterator[AsyncSession]:
+    async with database.sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
