@@ -1,4 +1,4 @@
-"""`quart --app quarty …` commands: deploy and an await-capable shell."""
+"""`quart --app quarty …` commands (the shell is in quarty.shell)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from quarty import crud, migrations
 from quarty.db import get_database
-from quarty.shell import run_shell
 
 
 def _fail(message: str) -> None:
@@ -27,20 +26,15 @@ def init_app(app: Quart) -> None:
         """Migrate the database to head and insert the default roles (idempotent)."""
         url = app.config["SQLALCHEMY_DATABASE_URI"]
         try:
-            migrations.upgrade(url)
-            added = asyncio.run(_insert_roles(app))
+            added = asyncio.run(_deploy(app, url))
         except (SQLAlchemyError, OSError) as exc:
             _fail(f"cannot reach the database: {exc.__class__.__name__}: {exc}")
             return
         click.echo(f"Database at head; roles added: {', '.join(added) or 'none'}.")
 
-    @app.cli.command("shell")
-    def shell() -> None:
-        """An interactive prompt where `await` works, inside an app context."""
-        run_shell(app)
 
-
-async def _insert_roles(app: Quart) -> list[str]:
+async def _deploy(app: Quart, url: str) -> list[str]:
+    await migrations.migrate(url)
     async with app.app_context():
         database = get_database()
         try:

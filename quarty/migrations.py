@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from alembic.config import Config as AlembicConfig
+from sqlalchemy.engine import Connection
 
 from alembic import command
+from quarty.db import make_engine
 from quarty.paths import resource_dir
 
 
@@ -16,11 +20,36 @@ def alembic_config(database_url: str) -> AlembicConfig:
     return cfg
 
 
+async def migrate(
+    database_url: str, revision: str = "head", *, down: bool = False
+) -> None:
+    """Upgrade (or downgrade, with down=True) to a revision on quarty's own engine.
+
+    Alembic gets an open connection, so it does not start an event loop of its
+    own and a connection failure surfaces here, in the caller's loop.
+    """
+    cfg = alembic_config(database_url)
+
+    def run(connection: Connection) -> None:
+        cfg.attributes["connection"] = connection
+        if down:
+            command.downgrade(cfg, revision)
+        else:
+            command.upgrade(cfg, revision)
+
+    engine = make_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(run)
+    finally:
+        await engine.dispose()
+
+
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Migrate the database up; sync, since Alembic runs its own event loop."""
-    command.upgrade(alembic_config(database_url), revision)
+    """Migrate the database up, from sync code."""
+    asyncio.run(migrate(database_url, revision))
 
 
 def downgrade(database_url: str, revision: str = "base") -> None:
-    """Migrate the database down; sync, like upgrade()."""
-    command.downgrade(alembic_config(database_url), revision)
+    """Migrate the database down to a revision, from sync code."""
+    asyncio.run(migrate(database_url, revision, down=True))

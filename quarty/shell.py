@@ -11,7 +11,9 @@ import threading
 import types
 from typing import Any
 
+import click
 from quart import Quart
+from quart.cli import ScriptInfo
 
 BANNER = (
     "Quarty shell: `await` works here. Ready: app, db (session factory), "
@@ -36,26 +38,36 @@ class AsyncConsole(code.InteractiveConsole):
     def runcode(self, codeobj: types.CodeType) -> None:
         function = types.FunctionType(codeobj, self.locals)
         try:
-            result = function()
-            if inspect.iscoroutine(result):
-                future = asyncio.run_coroutine_threadsafe(
-                    self._in_context(result), self.loop
-                )
-                future.result()
+            # Run every line on the loop, inside the app context, awaiting if needed.
+            future = asyncio.run_coroutine_threadsafe(self._call(function), self.loop)
+            future.result()
         except SystemExit:
             raise
         except BaseException:
             self.showtraceback()
 
-    async def _in_context(self, coroutine: Any) -> Any:
-        # The app context lives in the shell's context, not the loop's default one.
-        return await asyncio.get_running_loop().create_task(
-            coroutine, context=self.context.copy()
+    async def _call(self, function: types.FunctionType) -> Any:
+        async def call() -> Any:
+            result = function()
+            if inspect.iscoroutine(result):
+                result = await result
+            return result
+
+        task = asyncio.get_running_loop().create_task(
+            call(), context=self.context.copy()
         )
+        return await task
 
 
-def run_shell(app: Quart) -> None:
-    """Open the prompt; the app's context stays pushed until the prompt exits."""
+@click.command("shell", short_help="Run an asyncio shell in the app context.")
+@click.pass_context
+def shell_command(ctx: click.Context) -> None:
+    """An interactive prompt where `await` works, inside an app context.
+
+    Registered as a `quart.commands` entry point, which replaces Quart's own
+    `shell` (that one cannot await).
+    """
+    app = ctx.ensure_object(ScriptInfo).load_app()
     asyncio.run(_serve_shell(app))
 
 

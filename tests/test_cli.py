@@ -1,0 +1,63 @@
+"""`quart --app quarty …`: deploy (idempotent), the await-capable shell, bad setups."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QUART = str(Path(sys.executable).parent / "quart")
+
+
+def quart(
+    database_url: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QUARTY_CONFIG": "testing", "TEST_DATABASE_URL": database_url}
+    return subprocess.run(
+        [QUART, "--app", "quarty", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_deploy_migrates_and_inserts_roles_idempotently(database_url: str) -> None:
+    first = quart(database_url, "deploy")
+    assert first.returncode == 0, first.stderr
+    assert "roles added: User, Moderator, Administrator" in first.stdout
+    second = quart(database_url, "deploy")
+    assert second.returncode == 0, second.stderr
+    assert "roles added: none" in second.stdout
+
+
+def test_deploy_reports_an_unreachable_database(tmp_path: Path) -> None:
+    unreachable = f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'db.sqlite'}"
+    result = quart(unreachable, "deploy")
+    assert result.returncode == 1
+    assert "Error: cannot reach the database" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_shell_awaits_queries_in_an_app_context(database_url: str) -> None:
+    assert quart(database_url, "deploy").returncode == 0
+    script = "\n".join(
+        [
+            "rows = await session.scalars(select(Role.name).order_by(Role.id))",
+            "print('roles:', list(rows))",
+            "print('app:', app.name, app.config['TESTING'])",
+            "from quart import current_app",
+            "print('ctx:', current_app.name)",
+            "",
+        ]
+    )
+    result = quart(database_url, "shell", stdin=script)
+    assert result.returncode == 0, result.stderr
+    assert "roles: ['User', 'Moderator', 'Administrator']" in result.stdout
+    assert "app: quarty True" in result.stdout
+    assert "ctx: quarty" in result.stdout
