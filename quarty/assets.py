@@ -9,6 +9,8 @@ from quart import Quart, Response, send_from_directory
 from werkzeug.exceptions import NotFound
 
 ONE_DAY = 24 * 3600
+# The files the API docs page (quart-schema's Swagger UI) loads.
+SWAGGER_UI_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui.css"})
 
 
 def package_dir(package: str) -> Path:
@@ -24,12 +26,28 @@ def bootstrap_dir() -> Path:
     return package_dir("flask_bootstrap") / "static" / "bootstrap5"
 
 
+def swagger_ui_dir() -> Path:
+    """Swagger UI's built files, as the swagger-ui-bundle wheel ships them."""
+    vendor = package_dir("swagger_ui_bundle") / "vendor"
+    releases = sorted(vendor.glob("swagger-ui-*"))
+    if not releases:
+        raise RuntimeError(f"no Swagger UI release under {vendor}")
+    return releases[-1]
+
+
 def init_app(app: Quart) -> None:
-    """Serve Bootstrap at /vendor/bootstrap/…"""
+    """Serve Bootstrap at /vendor/bootstrap/… and Swagger UI at /vendor/swagger-ui/…"""
     root = bootstrap_dir()
+    swagger_root = swagger_ui_dir()
 
     @app.route("/vendor/bootstrap/<path:filename>")
     async def bootstrap_asset(filename: str) -> Response:
-        if not filename.startswith(("css/", "js/")):
+        if not filename.startswith(("css/", "js/", "umd/")):
             raise NotFound()
         return await send_from_directory(root, filename, cache_timeout=ONE_DAY)
+
+    @app.route("/vendor/swagger-ui/<filename>")
+    async def swagger_ui_asset(filename: str) -> Response:
+        if filename not in SWAGGER_UI_FILES:
+            raise NotFound()
+        return await send_from_directory(swagger_root, filename, cache_timeout=ONE_DAY)

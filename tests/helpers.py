@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
+import socket
+from collections.abc import AsyncIterator
 
+from hypercorn.asyncio import serve
+from hypercorn.config import Config as HypercornConfig
+from quart import Quart
 from quart.testing import QuartClient
 
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -32,3 +39,39 @@ async def submit_name(client: QuartClient, name: str, *, follow: bool = False) -
         "/", form={"name": name, "csrf_token": token}, follow_redirects=follow
     )
     return await response.get_data(as_text=True)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def serve_in_process(app: Quart) -> AsyncIterator[str]:
+    """Serve an app (not yet started) with hypercorn on 127.0.0.1; yield its URL."""
+    config = HypercornConfig()
+    port = free_port()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):  # wait until it accepts connections
+            try:
+                _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                if server.done():
+                    server.result()
+                await asyncio.sleep(0.02)
+                continue
+            writer.close()
+            await writer.wait_closed()
+            break
+        yield base_url
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, timeout=30)
