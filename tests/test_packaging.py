@@ -1,4 +1,4 @@
-"""The wheel carries templates, static files and migrations, and serves from anywhere."""
+"""The wheel carries templates, static and migrations, and serves from anywhere."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ import pytest
 from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+
+APP = "quarty.asgi:app"
 
 pytestmark = pytest.mark.server
 
@@ -103,8 +105,7 @@ def test_installed_wheel_deploys_and_serves_outside_the_checkout(
 
     port = free_port()
     server = subprocess.Popen(
-        [bin_dir / "python", "-m", "hypercorn", "-b", f"127.0.0.1:{port}"]
-        + ["quarty.asgi:app"],
+        [bin_dir / "python", "-m", "hypercorn", "-b", f"127.0.0.1:{port}", APP],
         cwd=workdir,
         env=env,
         stdout=subprocess.PIPE,
