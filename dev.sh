@@ -45,8 +45,14 @@ cmd_run() {
   exec "$VENV/bin/hypercorn" --config hypercorn.toml --bind 127.0.0.1:5000 quarty.asgi:app
 }
 
+postgres_pass_wanted() {
+  # CI always runs the PostgreSQL pass; QUARTY_SKIP_POSTGRES=1 skips it locally.
+  [ "${CI:-}" = "true" ] || [ "${QUARTY_SKIP_POSTGRES:-0}" = "0" ]
+}
+
 cmd_test() {
   apt_install chromium
+  if postgres_pass_wanted; then apt_install postgresql; fi
   python_setup
   echo "==> ruff"
   "$VENV/bin/ruff" check .
@@ -55,6 +61,13 @@ cmd_test() {
   "$VENV/bin/mypy"
   echo "==> pytest (SQLite)"
   "$VENV/bin/pytest" "$@"
+  if postgres_pass_wanted; then
+    # The whole suite again, on a throwaway server that tests/pg.py starts and deletes.
+    echo "==> pytest (PostgreSQL)"
+    "$PY" tests/pg.py "$VENV/bin/pytest" "$@"
+  else
+    echo "==> pytest (PostgreSQL) skipped: QUARTY_SKIP_POSTGRES is set"
+  fi
 }
 
 case "${1:-}" in

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import pg
 import pytest
 from quart import Quart
 from quart.testing import QuartClient
@@ -17,10 +19,34 @@ from quarty.db import Base, Database
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+def postgres_admin_url() -> str | None:
+    """The PostgreSQL server of the PostgreSQL pass (see tests/pg.py), else None."""
+    return os.environ.get(pg.POSTGRES_URL_ENV) or None
+
+
+def pytest_report_header() -> str:
+    return f"database: {'PostgreSQL' if postgres_admin_url() else 'SQLite'}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if postgres_admin_url() is None:
+        return
+    skip = pytest.mark.skip(reason="SQLite-only behaviour; this is the PostgreSQL pass")
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(skip)
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """A fresh, empty SQLite file for each test."""
-    return f"sqlite+aiosqlite:///{tmp_path / 'quarty-test.sqlite'}"
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for each test: a SQLite file, or in the
+    PostgreSQL pass a new database on the throwaway server, dropped afterwards."""
+    admin_url = postgres_admin_url()
+    if admin_url is None:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'quarty-test.sqlite'}"
+        return
+    with pg.fresh_database(admin_url) as url:
+        yield url
 
 
 @pytest.fixture

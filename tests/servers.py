@@ -1,0 +1,207 @@
+"""Real hypercorn processes (and the commands a deployer runs) for the tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from pg import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+HYPERCORN_TOML = ROOT / "hypercorn.toml"
+ALEMBIC_INI = ROOT / "alembic.ini"
+SECRET_KEY = "deployment-test-secret-key"
+
+# Settings a developer's shell may carry; the servers get only what a test gives.
+_INHERITED_BLOCKLIST = re.compile(r"^(QUARTY_|MAIL_|SECRET_KEY$|.*DATABASE_URL$)")
+
+
+def deployment_environment(database_url: str, **settings: str) -> dict[str, str]:
+    """The environment of a production deployment on this database."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not _INHERITED_BLOCKLIST.match(key)
+    }
+    environment.update(
+        QUARTY_CONFIG="production",
+        SECRET_KEY=SECRET_KEY,
+        DATABASE_URL=database_url,
+        PYTHONUNBUFFERED="1",
+    )
+    environment.update(settings)
+    return environment
+
+
+async def run_command(
+    *args: str, environment: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run one of the project's console scripts as a deployer would; it must succeed."""
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [str(BIN / args[0]), *args[1:]],
+        env=environment,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+async def poll_until(condition: Callable[[], bool], *, seconds: float = 30) -> None:
+    """Wait until a condition on another process holds; TimeoutError after `seconds`."""
+    async with asyncio.timeout(seconds):
+        while True:
+            if condition():
+                return
+            await asyncio.sleep(0.05)
+
+
+def configured_workers() -> int:
+    """How many workers hypercorn.toml asks for."""
+    with HYPERCORN_TOML.open("rb") as file:
+        workers: int = tomllib.load(file).get("workers", 1)
+        return workers
+
+
+class Hypercorn:
+    """`hypercorn -c hypercorn.toml quarty.asgi:app` on 127.0.0.1 and a free port."""
+
+    def __init__(self, environment: dict[str, str], log_path: Path) -> None:
+        self.environment = environment
+        self.log_path = log_path
+        self.workers = configured_workers()
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> str:
+        """Everything the server wrote: access log, error log, tracebacks."""
+        return self.log_path.read_text(errors="replace")
+
+    async def start(self, attempts: int = 3) -> None:
+        """Start the server and wait until every worker listens."""
+        for attempt in range(attempts):
+            self.port = free_port()
+            self._spawn()
+            if await self._wait_until_listening():
+                return
+            # The port was taken in between, or the server failed: say which.
+            if attempt == attempts - 1 or "Address already in use" not in self.log:
+                raise AssertionError(f"hypercorn did not start:\n{self.log}")
+
+    def worker_pids(self) -> set[int]:
+        """The live worker processes (hypercorn spawns them with multiprocessing)."""
+        assert self.process is not None
+        return {
+            pid
+            for pid in _live_children(self.process.pid)
+            if b"spawn_main" in _cmdline(pid)
+        }
+
+    def terminate(self) -> None:
+        """Send SIGTERM, as a process manager stopping the service does."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+
+    async def wait(self, seconds: float = 60) -> int:
+        """Wait for the server to exit; return its exit code."""
+        assert self.process is not None
+        return await asyncio.to_thread(self.process.wait, seconds)
+
+    async def stop(self) -> int:
+        """SIGTERM, then wait for the exit code."""
+        self.terminate()
+        return await self.wait()
+
+    async def __aenter__(self) -> Hypercorn:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.to_thread(process.wait, 30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            await asyncio.to_thread(process.wait)
+
+    def _spawn(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(BIN / "hypercorn"),
+                    "--config",
+                    str(HYPERCORN_TOML),
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "quarty.asgi:app",
+                ],
+                env=self.environment,
+                cwd=self.log_path.parent,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    async def _wait_until_listening(self) -> bool:
+        process = self.process
+        assert process is not None
+        ready = f"Running on {self.url} "
+        try:
+            await poll_until(
+                lambda: (
+                    self.log.count(ready) >= self.workers or process.poll() is not None
+                ),
+                seconds=60,
+            )
+        except TimeoutError:
+            process.kill()
+            await asyncio.to_thread(process.wait)
+            return False
+        return process.poll() is None
+
+
+def _live_children(parent_pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # "pid (comm) state ppid …": comm may hold spaces, so split after it.
+            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue
+        if int(ppid) == parent_pid and state != "Z":
+            children.append(int(stat.parent.name))
+    return children
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return b""

@@ -1,0 +1,120 @@
+"""hypercorn serving quarty: the name form over real HTTP, and a graceful SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from helpers import csrf_token_in
+from servers import Hypercorn, deployment_environment, poll_until, run_command
+
+from quarty import crud
+from quarty.db import Database
+
+pytestmark = pytest.mark.server
+
+STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)"')
+
+
+@pytest.fixture
+async def server(database_url: str, tmp_path: Path) -> AsyncIterator[Hypercorn]:
+    """`hypercorn -c hypercorn.toml quarty.asgi:app` on a deployed database."""
+    environment = deployment_environment(database_url)
+    await run_command(
+        "quart", "--app", "quarty", "deploy", environment=environment, cwd=tmp_path
+    )
+    async with Hypercorn(environment, tmp_path / "hypercorn.log") as server:
+        yield server
+
+
+async def _user_exists(database_url: str, username: str) -> bool:
+    database = Database(database_url)
+    try:
+        async with database.sessionmaker() as session:
+            user = await crud.get_user_by_username(session, username=username)
+            return user is not None
+    finally:
+        await database.dispose()
+
+
+async def test_hypercorn_serves_the_name_form_with_its_css(server: Hypercorn) -> None:
+    assert len(server.worker_pids()) == 2
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        page = await client.get("/")
+        assert page.status_code == 200
+        assert "What is your name?" in page.text
+        for href in STYLESHEET.findall(page.text):
+            stylesheet = await client.get(href)
+            assert stylesheet.status_code == 200, href
+            assert stylesheet.headers["content-type"].startswith("text/css")
+
+        form = {"name": "Ada", "csrf_token": csrf_token_in(page.text)}
+        response = await client.post("/", data=form)
+        assert response.status_code == 302
+        assert response.headers["location"] == "/"
+        greeting = await client.get("/")
+        assert "Hello, Ada!" in greeting.text
+        assert "Pleased to meet you!" in greeting.text
+
+        form["csrf_token"] = csrf_token_in(greeting.text)
+        await client.post("/", data=form)
+        again = await client.get("/")
+        assert "Happy to see you again!" in again.text
+
+    assert await server.stop() == 0
+    assert '"POST / 1.1" 302' in server.log
+    assert "Traceback" not in server.log
+
+
+async def test_sigterm_lets_an_in_flight_request_finish_then_exits_0(
+    server: Hypercorn, database_url: str
+) -> None:
+    workers = server.worker_pids()
+    assert len(workers) == 2
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        page = await client.get("/")
+        body = urlencode(
+            {"csrf_token": csrf_token_in(page.text), "name": "Grace"}
+        ).encode()
+        started = asyncio.Event()
+        finish = asyncio.Event()
+
+        async def slow_body() -> AsyncIterator[bytes]:
+            # A client on a slow line: the request is in flight while we wait.
+            yield body[:8]
+            started.set()
+            await finish.wait()
+            yield body[8:]
+
+        post = asyncio.create_task(
+            client.post(
+                "/",
+                content=slow_body(),
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Content-Length": str(len(body)),
+                },
+            )
+        )
+        await started.wait()
+        await asyncio.sleep(0.3)  # the worker reads the request line and headers
+        server.terminate()
+
+        # The idle worker exits first; hypercorn then signals the busy one too.
+        await poll_until(lambda: len(server.worker_pids()) < len(workers))
+        await asyncio.sleep(0.5)
+        assert len(server.worker_pids()) == 1, "the busy worker did not live on"
+        assert server.process is not None and server.process.poll() is None
+
+        finish.set()
+        response = await post
+
+    assert response.status_code == 302
+    assert await server.wait() == 0
+    assert "Traceback" not in server.log
+    assert await _user_exists(database_url, "Grace")
