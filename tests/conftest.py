@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,18 +17,16 @@ from quarty.db import Base, Database
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
-
-def postgres_admin_url() -> str | None:
-    """The PostgreSQL server of the PostgreSQL pass (see tests/pg.py), else None."""
-    return os.environ.get(pg.POSTGRES_URL_ENV) or None
+# The aiosmtpd fixtures (smtp_server) for the mail tests.
+pytest_plugins = ["tests.smtp"]
 
 
 def pytest_report_header() -> str:
-    return f"database: {'PostgreSQL' if postgres_admin_url() else 'SQLite'}"
+    return f"database: {'PostgreSQL' if pg.admin_url_from_environment() else 'SQLite'}"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if postgres_admin_url() is None:
+    if pg.admin_url_from_environment() is None:
         return
     skip = pytest.mark.skip(reason="SQLite-only behaviour; this is the PostgreSQL pass")
     for item in items:
@@ -41,7 +38,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def database_url(tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database for each test: a SQLite file, or in the
     PostgreSQL pass a new database on the throwaway server, dropped afterwards."""
-    admin_url = postgres_admin_url()
+    admin_url = pg.admin_url_from_environment()
     if admin_url is None:
         yield f"sqlite+aiosqlite:///{tmp_path / 'quarty-test.sqlite'}"
         return

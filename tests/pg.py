@@ -54,6 +54,11 @@ class PostgresError(RuntimeError):
     """The throwaway server could not be made or started."""
 
 
+def admin_url_from_environment() -> str | None:
+    """The server of the PostgreSQL pass (see main()), or None in the SQLite pass."""
+    return os.environ.get(POSTGRES_URL_ENV) or None
+
+
 def find_bin_dir() -> Path:
     """The folder with initdb and pg_ctl: $PG_BIN, else Debian's newest, else PATH."""
     if explicit := os.environ.get("PG_BIN"):
