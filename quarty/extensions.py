@@ -5,6 +5,8 @@ from __future__ import annotations
 from quart import Quart
 from quart_schema import QuartSchema
 
+from quarty.api.openapi import ApiOpenAPIProvider
+
 schema = QuartSchema(
     openapi_path="/openapi.json",
     swagger_ui_path="/docs",
@@ -12,9 +14,19 @@ schema = QuartSchema(
     redoc_ui_path=None,
     scalar_ui_path=None,
     info={"title": "Quarty API", "version": "1.0.0"},
+    # Only the /api/ routes are documented; the HTML pages are not an API.
+    openapi_provider_class=ApiOpenAPIProvider,
 )
+
+# The docs page loads Swagger UI from quarty itself (see quarty.assets), never a CDN.
+SWAGGER_UI_URLS = {
+    "QUART_SCHEMA_SWAGGER_JS_URL": "/vendor/swagger-ui/swagger-ui-bundle.js",
+    "QUART_SCHEMA_SWAGGER_CSS_URL": "/vendor/swagger-ui/swagger-ui.css",
+}
 
 
 def init_app(app: Quart) -> None:
     """Bind every extension to the app."""
+    for key, url in SWAGGER_UI_URLS.items():
+        app.config.setdefault(key, url)
     schema.init_app(app)

@@ -1,0 +1,65 @@
+"""Roles: list them, fetch one, and page through the users who hold one."""
+
+from __future__ import annotations
+
+from quart_schema import tag, validate_querystring, validate_response
+from werkzeug.exceptions import NotFound
+
+from quarty import crud
+from quarty.api import bp
+from quarty.api.errors import documents_errors
+from quarty.api.render import page_offset, role_public, users_page
+from quarty.api.schemas import PageQuery, RolePublic, RolesList, UsersPage
+from quarty.api.users import ID
+from quarty.db import get_session
+from quarty.models import Role
+
+
+@bp.get("/roles")
+@tag(["roles"])
+@validate_response(RolesList)
+async def list_roles() -> RolesList:
+    """List all roles, ordered by id."""
+    roles = await crud.list_roles(get_session())
+    return RolesList(roles=[role_public(role) for role in roles])
+
+
+@bp.get(f"/roles/<{ID}:role_id>")
+@tag(["roles"])
+@validate_response(RolePublic)
+@documents_errors(404)
+async def get_role(role_id: int) -> RolePublic:
+    """Get one role."""
+    return role_public(await _role_or_404(role_id))
+
+
+@bp.get(f"/roles/<{ID}:role_id>/users")
+@tag(["roles"])
+@validate_querystring(PageQuery)
+@validate_response(UsersPage)
+@documents_errors(400, 404)
+async def list_role_users(role_id: int, query_args: PageQuery) -> UsersPage:
+    """List the users who hold a role, ordered by id, a page at a time."""
+    role = await _role_or_404(role_id)
+    session = get_session()
+    users = await crud.list_users(
+        session,
+        offset=page_offset(query_args),
+        limit=query_args.per_page,
+        role_id=role.id,
+    )
+    count = await crud.count_users(session, role_id=role.id)
+    return users_page(
+        users,
+        query=query_args,
+        count=count,
+        endpoint="api.list_role_users",
+        role_id=role.id,
+    )
+
+
+async def _role_or_404(role_id: int) -> Role:
+    role = await crud.get_role(get_session(), role_id)
+    if role is None:
+        raise NotFound(f"There is no role with id {role_id}.")
+    return role

@@ -1,0 +1,65 @@
+"""Users: list them a page at a time, fetch one, register one by name."""
+
+from __future__ import annotations
+
+from quart import url_for
+from quart_schema import tag, validate_querystring, validate_request, validate_response
+from werkzeug.exceptions import Conflict, NotFound
+
+from quarty import crud
+from quarty.accounts import register_name
+from quarty.api import bp
+from quarty.api.errors import documents_errors
+from quarty.api.render import page_offset, user_public, users_page
+from quarty.api.schemas import (
+    LocationHeader,
+    PageQuery,
+    UserCreate,
+    UserPublic,
+    UsersPage,
+)
+from quarty.db import get_session
+
+# Ids are 32-bit integers in the store; anything else cannot name a row.
+ID = "int(min=1, max=2147483647)"
+
+
+@bp.get("/users")
+@tag(["users"])
+@validate_querystring(PageQuery)
+@validate_response(UsersPage)
+@documents_errors(400)
+async def list_users(query_args: PageQuery) -> UsersPage:
+    """List users, ordered by id, a page at a time."""
+    session = get_session()
+    users = await crud.list_users(
+        session, offset=page_offset(query_args), limit=query_args.per_page
+    )
+    count = await crud.count_users(session)
+    return users_page(users, query=query_args, count=count, endpoint="api.list_users")
+
+
+@bp.get(f"/users/<{ID}:user_id>")
+@tag(["users"])
+@validate_response(UserPublic)
+@documents_errors(404)
+async def get_user(user_id: int) -> UserPublic:
+    """Get one user."""
+    user = await crud.get_user(get_session(), user_id)
+    if user is None:
+        raise NotFound(f"There is no user with id {user_id}.")
+    return user_public(user)
+
+
+@bp.post("/users")
+@tag(["users"])
+@validate_request(UserCreate)
+@validate_response(UserPublic, 201, LocationHeader)
+@documents_errors(400, 409, 413, 415)
+async def create_user(data: UserCreate) -> tuple[UserPublic, int, LocationHeader]:
+    """Register a user by name, as the name form does."""
+    user, created = await register_name(get_session(), username=data.username)
+    if not created:
+        raise Conflict(f"A user named {data.username!r} already exists.")
+    location = url_for("api.get_user", user_id=user.id, _external=True)
+    return user_public(user), 201, LocationHeader(location=location)
