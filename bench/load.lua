@@ -1,0 +1,148 @@
+-- wrk script for bench/run.py. run.py writes `CONFIG = {...}` above this text.
+-- Counters live in each thread's globals; done() adds them up and prints one
+-- line of JSON that run.py reads.
+
+local threads = {}
+local next_id = 1
+
+function setup(thread)
+  thread:set("thread_id", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+
+-- Per-thread state (each wrk thread has its own Lua state).
+unexpected = 0
+flows = 0
+local serial = 0
+local redirects = {}   -- session cookies waiting for their GET after a POST
+local forms = {}       -- {cookie, token} pairs waiting for their POST
+
+local function urlencode(text)
+  return (text:gsub("[^%w%-%._~]", function(c)
+    return string.format("%%%02X", string.byte(c))
+  end))
+end
+
+local function next_name()
+  if CONFIG.names == "known" then
+    return string.format(CONFIG.name_format, math.random(1, CONFIG.seeded_users))
+  end
+  serial = serial + 1
+  return CONFIG.name_prefix .. "-" .. thread_id .. "-" .. serial
+end
+
+local function post_request(cookie, token, name)
+  local body = "name=" .. urlencode(name) .. "&csrf_token=" .. urlencode(token)
+  return wrk.format("POST", "/", {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = cookie,
+  }, body)
+end
+
+function init(args)
+  math.randomseed(os.time() + (thread_id or 0) * 7919)
+  wrk.method = CONFIG.method
+  wrk.path = CONFIG.path
+  if CONFIG.kind == "post" then
+    wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+    wrk.headers["Cookie"] = CONFIG.cookie
+    wrk.body = "name=" .. urlencode(string.format(CONFIG.name_format, 1))
+      .. "&csrf_token=" .. urlencode(CONFIG.token)
+  end
+end
+
+local rotate_n = nil
+
+local function rotate_request()
+  if rotate_n == nil then
+    rotate_n = CONFIG.first + ((thread_id or 1) * 7) % (CONFIG.last - CONFIG.first + 1)
+  end
+  local path = string.format(CONFIG.path_format, rotate_n)
+  rotate_n = rotate_n + 1
+  if rotate_n > CONFIG.last then rotate_n = CONFIG.first end
+  return wrk.format("GET", path)
+end
+
+local function flow_request()
+  local cookie = table.remove(redirects)
+  if cookie then
+    return wrk.format("GET", "/", {["Cookie"] = cookie})
+  end
+  local form = table.remove(forms)
+  if form then
+    return post_request(form[1], form[2], next_name())
+  end
+  return wrk.format("GET", "/")
+end
+
+local function session_cookie(headers)
+  for key, value in pairs(headers) do
+    if string.lower(key) == "set-cookie" then
+      return value:match("^([^;]+)")
+    end
+  end
+  return nil
+end
+
+local function flow_response(status, headers, body)
+  if status == 302 then
+    local cookie = session_cookie(headers)
+    if cookie then table.insert(redirects, cookie) else unexpected = unexpected + 1 end
+  elseif status == 200 then
+    if body:find("Hello, Stranger!", 1, true) then
+      local cookie = session_cookie(headers)
+      local token = body:match('name="csrf_token" type="hidden" value="([^"]+)"')
+      if cookie and token then
+        table.insert(forms, {cookie, token})
+      else
+        unexpected = unexpected + 1
+      end
+    else
+      local greeting = CONFIG.names == "new" and "Pleased to meet you!"
+        or "Happy to see you again!"
+      if body:find(greeting, 1, true) then flows = flows + 1 else unexpected = unexpected + 1 end
+    end
+  else
+    unexpected = unexpected + 1
+  end
+end
+
+if CONFIG.kind == "rotate" then
+  request = rotate_request
+elseif CONFIG.kind == "flow" then
+  request = flow_request
+elseif CONFIG.kind == "post" and CONFIG.names == "new" then
+  request = function()
+    return post_request(CONFIG.cookie, CONFIG.token, next_name())
+  end
+end
+
+if CONFIG.kind == "flow" then
+  response = flow_response
+elseif CONFIG.check_status then
+  response = function(status, headers, body)
+    if status ~= CONFIG.expect then unexpected = unexpected + 1 end
+  end
+end
+
+function done(summary, latency, requests)
+  local total_unexpected, total_flows = 0, 0
+  for _, thread in ipairs(threads) do
+    total_unexpected = total_unexpected + (thread:get("unexpected") or 0)
+    total_flows = total_flows + (thread:get("flows") or 0)
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_RESULT {"requests": %d, "duration_us": %d, "bytes": %d, '
+      .. '"connect_errors": %d, "read_errors": %d, "write_errors": %d, '
+      .. '"status_errors": %d, "timeouts": %d, "unexpected": %d, "flows": %d, '
+      .. '"checked": %s, "p50_us": %d, "p90_us": %d, "p99_us": %d, '
+      .. '"max_us": %d, "mean_us": %.1f}\n',
+    summary.requests, summary.duration, summary.bytes,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    total_unexpected, total_flows,
+    (response ~= nil) and "true" or "false",
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.max, latency.mean))
+end

@@ -1,0 +1,306 @@
+"""Start an ASGI server on loopback, find its workers, read their peak memory, stop it.
+
+Each server runs in a process group of its own, so stopping it (also on Ctrl-C
+or an error) ends its workers too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BIN = Path(sys.executable).parent
+
+SERVERS = ("hypercorn-asyncio", "hypercorn-uvloop", "uvicorn", "granian")
+# The ASGI targets of the apps a server is started with.
+APP_TARGETS = {
+    "quarty": "quarty.asgi:app",
+    "quart": "ceiling_apps:quart_app",
+    "raw": "ceiling_apps:raw_app",
+}
+# Settings of the deployment file the bench replaces with its own.
+HYPERCORN_OVERRIDDEN = {"bind", "workers", "worker_class", "accesslog", "errorlog"}
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def hypercorn_config(
+    path: Path, *, port: int, workers: int, worker_class: str, access_log: bool
+) -> Path:
+    """The deployment's hypercorn.toml with the bench's bind, workers and loop."""
+    settings: dict[str, object] = {}
+    deployment = ROOT / "hypercorn.toml"
+    if deployment.exists():
+        settings = tomllib.loads(deployment.read_text())
+    for key in HYPERCORN_OVERRIDDEN:
+        settings.pop(key, None)
+    settings.update(
+        bind=[f"127.0.0.1:{port}"], workers=workers, worker_class=worker_class
+    )
+    if access_log:
+        settings["accesslog"] = "-"
+    path.write_text("".join(f"{k} = {_toml_value(v)}\n" for k, v in settings.items()))
+    return path
+
+
+def server_command(
+    server: str,
+    target: str,
+    *,
+    port: int,
+    workers: int,
+    workdir: Path,
+    access_log: bool,
+) -> list[str]:
+    """The command line that serves an ASGI target on 127.0.0.1:port."""
+    if server.startswith("hypercorn-"):
+        worker_class = server.removeprefix("hypercorn-")
+        config = hypercorn_config(
+            workdir / f"hypercorn-{worker_class}-{port}.toml",
+            port=port,
+            workers=workers,
+            worker_class=worker_class,
+            access_log=access_log,
+        )
+        return [str(BIN / "hypercorn"), "--config", str(config), target]
+    if server == "uvicorn":
+        command = [
+            str(BIN / "uvicorn"), target, "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
+            "--log-level", "warning",
+        ]  # fmt: skip
+        return command + ([] if access_log else ["--no-access-log"])
+    if server == "granian":
+        command = [
+            str(BIN / "granian"), "--interface", "asgi", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", str(workers), "--loop", "uvloop",
+            "--no-ws", "--log-level", "warning", target,
+        ]  # fmt: skip
+        return command + (["--access-log"] if access_log else [])
+    raise ValueError(f"unknown server {server!r}; choose from {', '.join(SERVERS)}")
+
+
+@dataclass
+class MemoryPeak:
+    """Peak resident memory (VmHWM) of a server's processes, in KiB."""
+
+    workers_kib: list[int]
+    supervisor_kib: int
+
+    @property
+    def total_kib(self) -> int:
+        return sum(self.workers_kib) + self.supervisor_kib
+
+    @property
+    def max_worker_kib(self) -> int:
+        return max(self.workers_kib, default=0)
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses; fields follow the last ')'.
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _descendants(pid: int) -> list[int]:
+    pending, found = [pid], []
+    while pending:
+        for child in _children(pending.pop()):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (
+            (Path("/proc") / str(pid) / "cmdline")
+            .read_bytes()
+            .replace(b"\0", b" ")
+            .decode()
+        )
+    except OSError:
+        return ""
+
+
+def _status_kib(pid: int, field: str) -> int:
+    try:
+        for line in (Path("/proc") / str(pid) / "status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class Server:
+    """One server process (and its workers) serving one app."""
+
+    def __init__(
+        self,
+        server: str,
+        app: str,
+        *,
+        workers: int,
+        env: Mapping[str, str],
+        workdir: Path,
+        access_log: bool = False,
+    ) -> None:
+        self.server = server
+        self.app = app
+        self.workers = workers
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / f"{server}-{app}-{self.port}.log"
+        self.command = server_command(
+            server,
+            APP_TARGETS[app],
+            port=self.port,
+            workers=workers,
+            workdir=workdir,
+            access_log=access_log,
+        )
+        self.env = dict(env)
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, *, ready_timeout: float = 60.0) -> None:
+        """Start the server and wait until it answers and all workers are up."""
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"{self.server} serving {self.app} exited at start:\n"
+                    + self.log_path.read_text()[-3000:]
+                )
+            if self._answers() and len(self.worker_pids()) >= self.workers:
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.server} serving {self.app} did not start in time")
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.base_url + "/", timeout=2) as response:
+                return bool(response.status)
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            return False
+
+    def worker_pids(self) -> list[int]:
+        """The processes that serve requests (the supervisor itself if none)."""
+        if self.process is None:
+            return []
+        helpers = ("resource_tracker", "semaphore_tracker")
+        workers = [
+            pid
+            for pid in _descendants(self.process.pid)
+            if not any(name in _cmdline(pid) for name in helpers)
+        ]
+        return workers or [self.process.pid]
+
+    def reset_peaks(self) -> bool:
+        """Reset VmHWM of every process (Linux clear_refs 5); False if refused."""
+        if self.process is None:
+            return False
+        ok = True
+        for pid in {self.process.pid, *self.worker_pids()}:
+            try:
+                (Path("/proc") / str(pid) / "clear_refs").write_text("5")
+            except OSError:
+                ok = False
+        return ok
+
+    def memory_peak(self) -> MemoryPeak:
+        assert self.process is not None
+        workers = self.worker_pids()
+        supervisor = 0
+        if workers != [self.process.pid]:
+            supervisor = _status_kib(self.process.pid, "VmHWM")
+        return MemoryPeak([_status_kib(pid, "VmHWM") for pid in workers], supervisor)
+
+    def stop(self, *, grace: float = 10.0) -> None:
+        """SIGTERM the server's process group, SIGKILL what is left after the grace."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=grace)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        self.process = None
+
+
+@contextlib.contextmanager
+def serving(
+    server: str,
+    app: str,
+    *,
+    workers: int,
+    env: Mapping[str, str],
+    workdir: Path,
+    access_log: bool = False,
+) -> Iterator[Server]:
+    """A started server, stopped on the way out whatever happens."""
+    running = Server(
+        server, app, workers=workers, env=env, workdir=workdir, access_log=access_log
+    )
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()

@@ -1,0 +1,135 @@
+"""A fresh, migrated and seeded database for one benchmark run.
+
+SQLite: a file in the run's temporary folder. PostgreSQL: a throwaway cluster
+(initdb + pg_ctl) on a free loopback port, removed at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+from scenarios import SEED_NAME_FORMAT
+from sqlalchemy import insert, select
+from sqlalchemy.engine import make_url
+
+from quarty import crud
+from quarty.db import Database
+from quarty.migrations import upgrade
+from quarty.models import Role, User
+
+
+def _role_for(index: int) -> str:
+    # 1% administrators, 9% moderators, the rest plain users.
+    if index % 100 == 0:
+        return "Administrator"
+    if index % 10 == 0:
+        return "Moderator"
+    return "User"
+
+
+async def _seed(url: str, users: int) -> None:
+    database = Database(url)
+    try:
+        async with database.sessionmaker() as session:
+            await crud.insert_default_roles(session)
+            role_ids = {
+                role.name: role.id for role in (await session.scalars(select(Role)))
+            }
+            rows = [
+                {
+                    "username": SEED_NAME_FORMAT % index,
+                    "role_id": role_ids[_role_for(index)],
+                }
+                for index in range(1, users + 1)
+            ]
+            await session.execute(insert(User), rows)
+            await session.commit()
+    finally:
+        await database.dispose()
+
+
+def prepare(url: str, *, users: int) -> None:
+    """Migrate an empty database to head and seed it with users across the roles."""
+    upgrade(url)
+    asyncio.run(_seed(url, users))
+
+
+def sqlite_url(folder: Path, name: str) -> str:
+    return f"sqlite+aiosqlite:///{folder / name}"
+
+
+def _pg_bin(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}")):
+        return str(candidate)
+    raise RuntimeError(
+        f"PostgreSQL's {name} is not installed (apt-get install postgresql)"
+    )
+
+
+class PostgresCluster:
+    """A PostgreSQL cluster of its own, listening on 127.0.0.1 only."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder = folder
+        self.data = folder / "pgdata"
+        self.port = port
+        self.user = "quarty"
+        # initdb and postgres refuse to run as root: run them as `postgres` then.
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+
+    def _run(self, *command: str) -> None:
+        subprocess.run([*self.as_user, *command], check=True, capture_output=True)
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if self.as_user:
+            shutil.chown(self.folder, "postgres", "postgres")
+        self._run(
+            _pg_bin("initdb"), "-D", str(self.data), "-U", self.user,
+            "--auth=trust", "--encoding=UTF8", "--no-sync",
+        )  # fmt: skip
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 "
+            f"-k {self.folder} -c max_connections=200 -c fsync=off"
+        )
+        self._run(
+            _pg_bin("pg_ctl"), "-D", str(self.data), "-o", options,
+            "-l", str(self.folder / "postgres.log"), "-w", "start",
+        )  # fmt: skip
+
+    def create_database(self, name: str) -> str:
+        self._run(
+            _pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port),
+            "-U", self.user, name,
+        )  # fmt: skip
+        return f"postgresql+asyncpg://{self.user}@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError, FileNotFoundError):
+            self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "stop")
+
+
+@contextlib.contextmanager
+def postgres_cluster(folder: Path, port: int) -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster(folder, port)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def describe(url: str) -> str:
+    """The URL without a password, for the report."""
+    return make_url(url).render_as_string(hide_password=True)
