@@ -13,7 +13,7 @@ __all__ = ["create_app"]
 
 def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     """Build an app from a named config (else QUARTY_CONFIG, else default)."""
-    from quarty import assets, cli, db, errors, extensions
+    from quarty import assets, cli, db, errors, extensions, mail
     from quarty.config import select_config
     from quarty.moment import moment
 
@@ -32,6 +32,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     assets.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    mail.init_app(app)
     app.jinja_env.globals["moment"] = moment
 
     from quarty.api import bp as api_bp

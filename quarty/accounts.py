@@ -5,11 +5,21 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty import crud
+from quarty.mail import notify_sender, queue_new_user_mail
 from quarty.models import User
 
 
 async def register_name(session: AsyncSession, *, username: str) -> tuple[User, bool]:
-    """Get or create the user and commit; return it and whether it is new."""
+    """Get or create the user and commit; return it and whether it is new.
+
+    A new user's "New User" mail to QUARTY_ADMIN enters the outbox in the same
+    transaction, and the app's sender is woken only once both are committed.
+    """
     user, created = await crud.get_or_create_user(session, username=username)
+    mail_id = None
+    if created:
+        mail_id = await queue_new_user_mail(session, username=user.username)
     await session.commit()
+    if mail_id is not None:
+        notify_sender(mail_id)
     return user, created

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from quarty import crud, migrations
 from quarty.db import get_database
+from quarty.mail import cli as mail_cli
 
 
 def _fail(message: str) -> None:
@@ -20,6 +21,7 @@ def _fail(message: str) -> None:
 
 def init_app(app: Quart) -> None:
     """Add quarty's commands to the app's CLI."""
+    mail_cli.init_app(app)
 
     @app.cli.command("deploy")
     def deploy() -> None:

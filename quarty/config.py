@@ -61,6 +61,16 @@ class Config:
         "QUARTY_MAIL_SENDER", "Quarty Admin <quarty@localhost>"
     )
     QUARTY_ADMIN: str | None = os.environ.get("QUARTY_ADMIN") or None
+    # The outbox (quarty.mail): a CA bundle for the SMTP server's certificate,
+    # retries with exponential backoff, the claim lease after which a message
+    # another sender took is taken over, and how long shutdown waits for sends.
+    MAIL_CA_FILE: str | None = os.environ.get("MAIL_CA_FILE") or None
+    MAIL_MAX_ATTEMPTS: int = _env_int("MAIL_MAX_ATTEMPTS", 5)
+    MAIL_RETRY_BACKOFF: float = float(_env_int("MAIL_RETRY_BACKOFF", 30))
+    MAIL_RETRY_MAX_DELAY: float = float(_env_int("MAIL_RETRY_MAX_DELAY", 3600))
+    MAIL_CLAIM_LEASE: float = float(_env_int("MAIL_CLAIM_LEASE", 300))
+    MAIL_POLL_INTERVAL: float = float(_env_int("MAIL_POLL_INTERVAL", 60))
+    MAIL_SHUTDOWN_TIMEOUT: float = float(_env_int("MAIL_SHUTDOWN_TIMEOUT", 10))
 
     # Request bodies above this size are refused with 413.
     MAX_CONTENT_LENGTH: int = _env_int("MAX_CONTENT_LENGTH", 64 * 1024)
@@ -113,6 +123,11 @@ class ProductionConfig(Config):
                 "environment or in .env (e.g. python -c "
                 "'import secrets; print(secrets.token_hex(32))')."
             )
+        # Other environments log these as warnings (quarty.mail.init_app).
+        from quarty.mail.settings import config_problems
+
+        if problems := config_problems(settings):
+            raise ConfigError("invalid mail settings: " + "; ".join(problems))
 
 
 config: dict[str, type[Config]] = {

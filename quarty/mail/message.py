@@ -1,0 +1,74 @@
+"""Rendering a templated mail into a complete, header-safe MIME message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+from quart import render_template
+
+# Header values with CR or LF raise instead of starting a new header; bodies
+# are 7-bit clean (quoted-printable when needed), so any SMTP server takes them.
+MESSAGE_POLICY = policy.SMTP.clone(raise_on_defect=True, cte_type="7bit")
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    """A message ready for the outbox: its envelope and its RFC 5322 text."""
+
+    sender: str
+    recipient: str
+    subject: str
+    message: str
+
+
+def single_line(text: str) -> str:
+    """Whitespace runs, line breaks included, folded into single spaces."""
+    return " ".join(text.split())
+
+
+async def render_mail(
+    *,
+    sender: Address,
+    to: Address,
+    subject: str,
+    template: str,
+    **context: Any,
+) -> RenderedMail:
+    """Render templates/<template>.txt and .html into a multipart/alternative mail.
+
+    The subject is folded onto one line; the HTML part is autoescaped by Jinja.
+    """
+    text_body = await render_template(f"{template}.txt", **context)
+    html_body = await render_template(f"{template}.html", **context)
+    message = build_message(
+        sender=sender, to=to, subject=subject, text=text_body, html=html_body
+    )
+    return RenderedMail(
+        sender=sender.addr_spec,
+        recipient=to.addr_spec,
+        subject=str(message["Subject"]),
+        message=message.as_string(policy=MESSAGE_POLICY.clone(linesep="\n")),
+    )
+
+
+def build_message(
+    *, sender: Address, to: Address, subject: str, text: str, html: str
+) -> EmailMessage:
+    """A multipart/alternative message with a plain and an HTML part."""
+    message = EmailMessage(policy=MESSAGE_POLICY)
+    message["Subject"] = single_line(subject)
+    message["From"] = sender
+    message["To"] = to
+    message["Date"] = format_datetime(datetime.now(UTC))
+    # An explicit domain: make_msgid() would otherwise look up this host's FQDN,
+    # a blocking DNS query. The id also lets a receiver spot a redelivery.
+    message["Message-ID"] = make_msgid(domain=sender.domain)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message

@@ -1,0 +1,200 @@
+"""A real SMTP server for the tests: aiosmtpd on 127.0.0.1, in a thread of its own.
+
+The handler records every message it accepts; tests can make it slow, make it
+answer with an error code, and read what it received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any, TypeVar
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from quart import Quart
+
+from quarty import create_app
+from quarty.db import EXTENSION_KEY as DB_KEY
+from quarty.db import Base, Database
+
+T = TypeVar("T")
+
+HOST = "127.0.0.1"
+ADMIN = "Quarty Admin <admin@example.com>"
+ADMIN_ADDRESS = "admin@example.com"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now.
+
+    aiosmtpd's Controller cannot take port 0: it connects to its own port to
+    check that it is up.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    """One message the server accepted: its envelope and its parsed content."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed = message_from_bytes(self.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+    def part(self, content_type: str) -> str:
+        """The decoded text of the text/plain or text/html part."""
+        for part in self.message.walk():
+            if part.get_content_type() == content_type:
+                assert isinstance(part, EmailMessage)
+                text: str = part.get_content()
+                return text
+        raise AssertionError(f"no {content_type} part")
+
+
+class RecordingHandler:
+    """Accepts (or refuses) messages and records them; thread-safe to read."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._received: list[ReceivedMail] = []
+        self.data_attempts = 0
+        self.data_started = threading.Event()
+        # Seconds the server waits before it answers DATA.
+        self.delay = 0.0
+        # An SMTP reply to DATA instead of accepting, e.g. "451 4.3.0 Try later".
+        self.reply: str | None = None
+
+    @property
+    def received(self) -> list[ReceivedMail]:
+        with self._lock:
+            return list(self._received)
+
+    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
+        self, _server: SMTP, _session: Session, envelope: Envelope
+    ) -> str:
+        with self._lock:
+            self.data_attempts += 1
+        self.data_started.set()
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.reply is not None:
+            return self.reply
+        assert isinstance(envelope.content, bytes)
+        mail = ReceivedMail(
+            mail_from=str(envelope.mail_from),
+            rcpt_tos=list(envelope.rcpt_tos),
+            content=envelope.content,
+        )
+        with self._lock:
+            self._received.append(mail)
+        return "250 2.0.0 Message accepted for delivery"
+
+
+class SmtpServer:
+    """aiosmtpd's threaded Controller on 127.0.0.1 and a free port."""
+
+    def __init__(
+        self, handler: RecordingHandler | None = None, *, port: int | None = None
+    ) -> None:
+        self.handler = handler or RecordingHandler()
+        self.port = port or free_port()
+        self._controller: Controller | None = None
+
+    def start(self, **smtp_options: Any) -> SmtpServer:
+        """Start listening (blocks until the server is up: call off the loop)."""
+        self._controller = Controller(
+            self.handler, hostname=HOST, port=self.port, **smtp_options
+        )
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def app_settings(self) -> dict[str, object]:
+        """create_app overrides that send mail here, with fast retries."""
+        return {
+            "MAIL_SERVER": HOST,
+            "MAIL_PORT": self.port,
+            "MAIL_TIMEOUT": 5.0,
+            "QUARTY_ADMIN": ADMIN,
+            "QUARTY_MAIL_SENDER": "Quarty <quarty@example.com>",
+            "MAIL_RETRY_BACKOFF": 0.05,
+            "MAIL_MAX_ATTEMPTS": 3,
+            "MAIL_SHUTDOWN_TIMEOUT": 4.0,
+        }
+
+    @property
+    def received(self) -> list[ReceivedMail]:
+        return self.handler.received
+
+    async def wait_for(self, count: int, *, seconds: float = 10) -> list[ReceivedMail]:
+        """Wait until at least `count` messages arrived; return them all."""
+
+        async def arrived() -> list[ReceivedMail]:
+            received = self.handler.received
+            return received if len(received) >= count else []
+
+        return await eventually(arrived, seconds=seconds)
+
+
+async def eventually(check: Callable[[], Awaitable[T]], *, seconds: float = 10) -> T:
+    """Poll an async check until it returns something truthy; return that.
+
+    What it watches changes in another task, thread or process (the app's
+    sender, the SMTP server's thread), so there is no event to await.
+    """
+    async with asyncio.timeout(seconds):
+        while not (result := await check()):  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+    return result
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A plain SMTP server that accepts everything (sync fixture: off the loop)."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@asynccontextmanager
+async def started_app(settings: dict[str, object]) -> AsyncIterator[Quart]:
+    """A testing app on these settings, its tables made, serving until the exit.
+
+    Leaving the block runs the app's shutdown, as a stopping server does.
+    """
+    app = create_app("testing", **settings)
+    await create_tables(app)
+    async with app.test_app():
+        yield app
+
+
+async def create_tables(app: Quart) -> None:
+    """Make the tables that are missing (several apps may share one database)."""
+    async with app_database(app).engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+
+
+def app_database(app: Quart) -> Database:
+    database: Database = app.extensions[DB_KEY]
+    return database
