@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -342,3 +343,14 @@ async def test_role_without_users_has_an_empty_page(
     await add_users(session, ["someone"], roles["User"])
     page = await get_json(client, f"{API}/roles/{roles['Administrator'].id}/users")
     assert page == {"users": [], "prev": None, "next": None, "count": 0}
+
+
+async def test_racing_posts_of_one_name_create_it_once(
+    client: QuartClient, session: AsyncSession
+) -> None:
+    responses = await asyncio.gather(
+        *(client.post(f"{API}/users", json={"username": "racer"}) for _ in range(8))
+    )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201] + [409] * 7
+    assert await crud.count_users(session) == 1

@@ -1,0 +1,222 @@
+"""/openapi.json is valid OpenAPI 3 for the API alone; /docs works offline."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from openapi_spec_validator import validate
+from playwright.async_api import Browser, Request, async_playwright
+from quart import Quart
+from quart.testing import QuartClient
+
+from quarty import create_app
+from quarty.db import EXTENSION_KEY, Base, Database
+from tests.helpers import serve_in_process
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+OPERATIONS = {
+    ("get", "/api/v1/users"),
+    ("post", "/api/v1/users"),
+    ("get", "/api/v1/users/{user_id}"),
+    ("get", "/api/v1/roles"),
+    ("get", "/api/v1/roles/{role_id}"),
+    ("get", "/api/v1/roles/{role_id}/users"),
+}
+
+
+async def openapi(client: QuartClient) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    spec: dict[str, Any] = await response.get_json()
+    return spec
+
+
+async def test_openapi_document_is_valid_openapi_3(client: QuartClient) -> None:
+    spec = await openapi(client)
+    validate(spec)  # raises on any violation of the OpenAPI 3.1 schema
+    assert spec["openapi"].startswith("3.")
+    assert spec["info"]["title"] == "Quarty API"
+
+
+async def test_openapi_documents_the_api_and_nothing_else(client: QuartClient) -> None:
+    spec = await openapi(client)
+    operations = {
+        (method, path) for path, item in spec["paths"].items() for method in item
+    }
+    assert operations == OPERATIONS  # no HTML pages, assets or docs routes
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            assert operation["summary"], (method, path)
+            assert operation["tags"], (method, path)
+
+
+async def test_openapi_declares_parameters_bodies_and_errors(
+    client: QuartClient,
+) -> None:
+    paths = (await openapi(client))["paths"]
+
+    listing = paths["/api/v1/users"]["get"]
+    query = {parameter["name"]: parameter for parameter in listing["parameters"]}
+    assert query["page"]["schema"]["minimum"] == 1
+    assert query["per_page"]["schema"]["maximum"] == 100
+    assert query["per_page"]["schema"]["default"] == 20
+    assert set(listing["responses"]) == {"200", "400"}
+
+    create = paths["/api/v1/users"]["post"]
+    assert create["requestBody"]["required"] is True
+    body = create["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["username"]
+    assert "pattern" in body["properties"]["username"]
+    assert set(create["responses"]) == {"201", "400", "409", "413", "415"}
+    assert "location" in create["responses"]["201"]["headers"]
+
+    lookup = paths["/api/v1/users/{user_id}"]["get"]
+    [user_id] = lookup["parameters"]
+    assert user_id["in"] == "path"
+    assert user_id["schema"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2**31 - 1,
+    }
+    assert set(lookup["responses"]) == {"200", "404"}
+    error = lookup["responses"]["404"]["content"]["application/json"]["schema"]
+    assert error["required"] == ["error", "message"]
+
+    role_users = paths["/api/v1/roles/{role_id}/users"]["get"]
+    assert set(role_users["responses"]) == {"200", "400", "404"}
+
+
+async def test_docs_page_loads_swagger_ui_from_the_app(client: QuartClient) -> None:
+    response = await client.get("/docs")
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'src="/vendor/swagger-ui/swagger-ui-bundle.js"' in html
+    assert 'href="/vendor/swagger-ui/swagger-ui.css"' in html
+    assert "http://" not in html and "https://" not in html  # no CDN
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type"),
+    [
+        ("swagger-ui-bundle.js", "text/javascript"),
+        ("swagger-ui.css", "text/css"),
+    ],
+)
+async def test_swagger_ui_files_are_served_from_the_installed_wheel(
+    client: QuartClient, filename: str, content_type: str
+) -> None:
+    response = await client.get(f"/vendor/swagger-ui/{filename}")
+    assert response.status_code == 200
+    assert response.content_type.startswith(content_type)
+    assert len(await response.get_data()) > 10_000
+
+
+@pytest.mark.parametrize(
+    "filename", ["index.html", "oauth2-redirect.html", "swagger-initializer.js", "x"]
+)
+async def test_other_swagger_ui_files_are_not_served(
+    client: QuartClient, filename: str
+) -> None:
+    response = await client.get(f"/vendor/swagger-ui/{filename}")
+    assert response.status_code == 404
+
+
+async def test_navbar_links_to_the_api_docs(client: QuartClient) -> None:
+    html = await (await client.get("/")).get_data(as_text=True)
+    assert 'href="/docs"' in html
+
+
+# --- in a real browser -------------------------------------------------------
+
+
+@pytest.fixture
+async def live_url(app_settings: dict[str, object]) -> AsyncIterator[str]:
+    app: Quart = create_app("testing", **app_settings)
+    database: Database = app.extensions[EXTENSION_KEY]
+    async with database.engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    async with serve_in_process(app) as url:
+        yield url
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.mark.browser
+async def test_docs_page_renders_every_operation_offline(
+    browser: Browser, live_url: str, artifacts_dir: Path
+) -> None:
+    page = await browser.new_page()
+    requested: list[str] = []
+    failed: list[str] = []
+    console_errors: list[str] = []
+
+    def record(request: Request) -> None:
+        requested.append(request.url)
+
+    page.on("request", record)
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and console_errors.append(f"{message.text} {message.location}")
+        ),
+    )
+
+    await page.goto(live_url + "/docs")
+    await page.wait_for_selector(".opblock-summary", timeout=15_000)
+    await page.wait_for_load_state("networkidle")
+
+    blocks = page.locator(".opblock")
+    assert await blocks.count() == len(OPERATIONS)
+    shown = set()
+    for index in range(await blocks.count()):
+        block = blocks.nth(index)
+        method = await block.locator(".opblock-summary-method").inner_text()
+        path = await block.locator(".opblock-summary-path").get_attribute("data-path")
+        shown.add((method.lower(), path))
+    assert shown == OPERATIONS
+    assert await page.locator(".info .title").inner_text() != ""
+    assert "Quarty API" in await page.locator(".info .title").inner_text()
+
+    # Try the user listing from the page itself: Swagger UI calls the live API.
+    listing = page.locator("#operations-users-get_list_users")
+    await listing.locator(".opblock-summary").click()
+    await listing.locator("button.try-out__btn").click()
+    await listing.locator("button.execute").click()
+    status = listing.locator(".live-responses-table tbody .response-col_status").first
+    await status.wait_for()
+    assert (await status.inner_text()).strip() == "200"
+
+    await page.screenshot(path=str(artifacts_dir / "api-docs.png"), full_page=True)
+    await page.close()
+
+    hosts = {urlsplit(url).hostname for url in requested}
+    assert hosts == {"127.0.0.1"}, requested
+    assert failed == []
+    assert console_errors == []
+    assert any(url.endswith("/openapi.json") for url in requested)
+    assert any("/api/v1/users" in url for url in requested)
