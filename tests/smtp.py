@@ -51,6 +51,9 @@ class ReceivedMail:
     mail_from: str
     rcpt_tos: list[str]
     content: bytes
+    # Whether the session was encrypted and authenticated when DATA came.
+    tls: bool = False
+    authenticated: bool = False
 
     @property
     def message(self) -> EmailMessage:
@@ -87,7 +90,7 @@ class RecordingHandler:
             return list(self._received)
 
     async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
-        self, _server: SMTP, _session: Session, envelope: Envelope
+        self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         with self._lock:
             self.data_attempts += 1
@@ -101,6 +104,8 @@ class RecordingHandler:
             mail_from=str(envelope.mail_from),
             rcpt_tos=list(envelope.rcpt_tos),
             content=envelope.content,
+            tls=server.transport.get_extra_info("ssl_object") is not None,
+            authenticated=bool(session.authenticated),
         )
         with self._lock:
             self._received.append(mail)
@@ -120,7 +125,12 @@ class SmtpServer:
     def start(self, **smtp_options: Any) -> SmtpServer:
         """Start listening (blocks until the server is up: call off the loop)."""
         self._controller = Controller(
-            self.handler, hostname=HOST, port=self.port, **smtp_options
+            self.handler,
+            hostname=HOST,
+            port=self.port,
+            # Named, so aiosmtpd does not look up this host's FQDN.
+            server_hostname="smtp.test",
+            **smtp_options,
         )
         self._controller.start()
         return self

@@ -27,20 +27,24 @@ async def deliver(
     """Send one message; return the server's reply to it. Raises on failure."""
     if settings.server is None:
         raise NoMailServerError("not sent: no MAIL_SERVER")
-    credentials = settings.username is not None
-    _errors, reply = await aiosmtplib.send(
-        message.encode(),
-        sender=sender,
-        recipients=recipients,
+    client = aiosmtplib.SMTP(
         hostname=settings.server,
         port=settings.port,
         use_tls=settings.use_ssl,
         start_tls=settings.use_tls,
         cert_bundle=settings.ca_file,
-        username=settings.username if credentials else None,
-        password=settings.password if credentials else None,
+        username=settings.username,
+        password=settings.password if settings.username else None,
         timeout=settings.timeout,
     )
+    try:
+        await client.connect()  # with STARTTLS and AUTH as configured
+        _refused, reply = await client.sendmail(sender, recipients, message.encode())
+    finally:
+        # No QUIT: once the server has accepted the message, every further
+        # round trip only widens the window in which a stop or a cancelled
+        # send makes the outbox send it again. Closing is enough for SMTP.
+        client.close()
     return reply
 
 
