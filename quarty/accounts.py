@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty import crud
 from quarty.mail import notify_sender, queue_new_user_mail
-from quarty.models import User
+from quarty.models import USERNAME_MAX_LENGTH, User
 
 
 async def register_name(session: AsyncSession, *, username: str) -> tuple[User, bool]:
@@ -23,3 +23,22 @@ async def register_name(session: AsyncSession, *, username: str) -> tuple[User, 
     if mail_id is not None:
         notify_sender(mail_id)
     return user, created
+
+
+def clean_username(value: str) -> str:
+    """The username trimmed, or ValueError saying which rule it breaks."""
+    username = value.strip()
+    if not username:
+        raise ValueError("must not be blank")
+    if len(username) > USERNAME_MAX_LENGTH:
+        raise ValueError(
+            f"must be at most {USERNAME_MAX_LENGTH} characters once trimmed, "
+            f"not {len(username)}"
+        )
+    if "\x00" in username:
+        raise ValueError("must not contain NUL characters")
+    try:
+        username.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    return username

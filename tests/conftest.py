@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import pg
 import pytest
 from quart import Quart
 from quart.testing import QuartClient
@@ -14,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quarty import create_app
 from quarty.db import EXTENSION_KEY as DB_KEY
 from quarty.db import Base, Database
+from tests import pg
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
-# The aiosmtpd fixtures (smtp_server) for the mail tests.
-pytest_plugins = ["tests.smtp"]
+# Fixtures of the mail tests (aiosmtpd) and the browser tests (Chromium).
+pytest_plugins = ["tests.smtp", "tests.browser"]
 
 
 def pytest_report_header() -> str:

@@ -2,51 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, async_playwright
-
-from quarty import create_app
-from quarty.db import EXTENSION_KEY, Base, Database
-from tests.helpers import serve_in_process
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from playwright.async_api import Browser
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-async def live_url(app_settings: dict[str, object]) -> AsyncIterator[str]:
-    app = create_app("testing", **app_settings)
-    database: Database = app.extensions[EXTENSION_KEY]
-    async with database.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    async with serve_in_process(app) as url:
-        yield url
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def test_a_person_types_a_name_and_is_greeted(

@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from openapi_spec_validator import validate
-from playwright.async_api import Browser, Request, async_playwright
-from quart import Quart
+from playwright.async_api import Browser, Request
 from quart.testing import QuartClient
 
-from quarty import create_app
-from quarty.db import EXTENSION_KEY, Base, Database
-from tests.helpers import serve_in_process
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 OPERATIONS = {
     ("get", "/api/v1/users"),
     ("post", "/api/v1/users"),
@@ -140,28 +124,6 @@ async def test_navbar_links_to_the_api_docs(client: QuartClient) -> None:
 
 
 # --- in a real browser -------------------------------------------------------
-
-
-@pytest.fixture
-async def live_url(app_settings: dict[str, object]) -> AsyncIterator[str]:
-    app: Quart = create_app("testing", **app_settings)
-    database: Database = app.extensions[EXTENSION_KEY]
-    async with database.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    async with serve_in_process(app) as url:
-        yield url
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 @pytest.mark.browser

@@ -196,3 +196,14 @@ async def test_session_cookie_is_httponly_and_samesite(client: QuartClient) -> N
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+
+
+async def test_nul_character_in_a_name_is_a_form_error(
+    client: QuartClient, session: AsyncSession
+) -> None:
+    token = await get_csrf_token(client)
+    response = await client.post("/", form={"name": "nul\x00name", "csrf_token": token})
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "The name must not contain NUL characters." in html
+    assert await count_users(session) == 0

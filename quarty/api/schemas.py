@@ -6,6 +6,7 @@ import sys
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from quarty.accounts import clean_username
 from quarty.models import USERNAME_MAX_LENGTH
 
 # Page numbers stay within a 32-bit integer, so an offset always fits the database.
@@ -27,25 +28,6 @@ USERNAME_PATTERN = (
     f"^[{_SPACE}]*[^{_SPACE}\\u0000]"
     f"(?:[^\\u0000]{{0,{USERNAME_MAX_LENGTH - 2}}}[^{_SPACE}\\u0000])?[{_SPACE}]*$"
 )
-
-
-def clean_username(value: str) -> str:
-    """The username trimmed, or ValueError saying which rule it breaks."""
-    username = value.strip()
-    if not username:
-        raise ValueError("must not be blank")
-    if len(username) > USERNAME_MAX_LENGTH:
-        raise ValueError(
-            f"must be at most {USERNAME_MAX_LENGTH} characters once trimmed, "
-            f"not {len(username)}"
-        )
-    if "\x00" in username:
-        raise ValueError("must not contain NUL characters")
-    try:
-        username.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
-    return username
 
 
 class UserCreate(BaseModel):

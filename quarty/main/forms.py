@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from wtforms import StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
+from quarty.accounts import clean_username
 from quarty.forms import QuartForm
 from quarty.models import USERNAME_MAX_LENGTH
 
@@ -16,3 +17,12 @@ class NameForm(QuartForm):
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
     submit = SubmitField("Submit")
+
+    def validate_name(self, field: StringField) -> None:
+        """The rules the API applies too (no NUL, valid text) once the basics pass."""
+        if field.errors:
+            return
+        try:
+            clean_username(str(field.data))
+        except ValueError as exc:
+            raise ValidationError(f"The name {exc}.") from None
