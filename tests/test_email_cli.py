@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,15 +13,16 @@ from quarty import create_app
 from quarty.db import Database
 from quarty.mail import queue_email
 from quarty.models import OutboxMessage
+from tests.servers import run_command
 from tests.smtp import ADMIN, SmtpServer, app_database, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-QUART = str(Path(sys.executable).parent / "quart")
 
 
 async def quart(
     database_url: str, *args: str, **settings: str
 ) -> subprocess.CompletedProcess[str]:
+    """`quart --app quarty ARGS` with the testing config on this database."""
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -32,15 +31,13 @@ async def quart(
     environment.update(
         QUARTY_CONFIG="testing", TEST_DATABASE_URL=database_url, **settings
     )
-    return await asyncio.to_thread(
-        subprocess.run,
-        [QUART, "--app", "quarty", *args],
+    return await run_command(
+        "quart",
+        "--app",
+        "quarty",
+        *args,
+        environment=environment,
         cwd=ROOT,
-        env=environment,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
         check=False,
     )
 

@@ -81,29 +81,26 @@ def sender_of(app: Quart) -> OutboxSender:
     return sender
 
 
-async def test_a_4xx_reply_is_retried_then_failed_with_the_reason(
-    app_settings: dict[str, object], smtp_server: SmtpServer
+@pytest.mark.parametrize(
+    ("reply", "attempts"),
+    [
+        # A 4xx reply is temporary: tried MAIL_MAX_ATTEMPTS (3) times, then failed.
+        ("451 4.3.0 Try again later", 3),
+        # A 5xx reply is permanent: failed at once.
+        ("550 5.1.1 Mailbox unavailable", 1),
+    ],
+)
+async def test_an_error_reply_fails_the_mail_with_the_reason(
+    app_settings: dict[str, object], smtp_server: SmtpServer, reply: str, attempts: int
 ) -> None:
-    smtp_server.handler.reply = "451 4.3.0 Try again later"
+    smtp_server.handler.reply = reply
     async with started_app(app_settings) as app:
         await submit_name(app.test_client(), "Ada")
         [row] = await rows_when(app, "failed")
-    assert row.attempts == 3
-    assert smtp_server.handler.data_attempts == 3
-    assert row.last_error == "451 4.3.0 Try again later"
+    assert row.attempts == attempts
+    assert smtp_server.handler.data_attempts == attempts
+    assert row.last_error == reply
     assert smtp_server.received == []
-
-
-async def test_a_5xx_reply_fails_at_once_with_the_reason(
-    app_settings: dict[str, object], smtp_server: SmtpServer
-) -> None:
-    smtp_server.handler.reply = "550 5.1.1 Mailbox unavailable"
-    async with started_app(app_settings) as app:
-        await submit_name(app.test_client(), "Ada")
-        [row] = await rows_when(app, "failed")
-    assert row.attempts == 1
-    assert smtp_server.handler.data_attempts == 1
-    assert row.last_error == "550 5.1.1 Mailbox unavailable"
 
 
 async def test_pending_mail_at_shutdown_is_delivered_before_the_app_stops(

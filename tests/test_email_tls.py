@@ -111,29 +111,25 @@ async def register_and_wait(settings: dict[str, object]) -> OutboxMessage:
             return await eventually(attempted)
 
 
-async def test_starttls_with_auth_delivers_the_mail(
-    app_settings: dict[str, object], starttls_server: SmtpServer, ca_file: str
+@pytest.mark.parametrize(
+    ("server_fixture", "switch"),
+    [("starttls_server", "MAIL_USE_TLS"), ("implicit_tls_server", "MAIL_USE_SSL")],
+)
+async def test_tls_with_auth_delivers_the_mail(
+    app_settings: dict[str, object],
+    ca_file: str,
+    request: pytest.FixtureRequest,
+    server_fixture: str,
+    switch: str,
 ) -> None:
-    settings = tls_settings(app_settings, starttls_server, ca_file)
-    settings["MAIL_USE_TLS"] = True
+    server: SmtpServer = request.getfixturevalue(server_fixture)
+    settings = {**tls_settings(app_settings, server, ca_file), switch: True}
     row = await register_and_wait(settings)
     assert row.status == "sent"
-    [mail] = starttls_server.received
+    [mail] = server.received
     assert mail.tls
     assert mail.authenticated
     assert mail.message["Subject"] == "[Quarty] New User"
-
-
-async def test_implicit_tls_with_auth_delivers_the_mail(
-    app_settings: dict[str, object], implicit_tls_server: SmtpServer, ca_file: str
-) -> None:
-    settings = tls_settings(app_settings, implicit_tls_server, ca_file)
-    settings["MAIL_USE_SSL"] = True
-    row = await register_and_wait(settings)
-    assert row.status == "sent"
-    [mail] = implicit_tls_server.received
-    assert mail.tls
-    assert mail.authenticated
     assert "User Ada has joined." in mail.part("text/plain")
 
 
