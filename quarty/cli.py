@@ -10,7 +10,7 @@ from quart import Quart
 from sqlalchemy.exc import SQLAlchemyError
 
 from quarty import crud, migrations
-from quarty.db import get_database
+from quarty.db import get_database, settle_driver_threads
 from quarty.mail import cli as mail_cli
 
 
@@ -36,7 +36,11 @@ def init_app(app: Quart) -> None:
 
 
 async def _deploy(app: Quart, url: str) -> list[str]:
-    await migrations.migrate(url)
+    try:
+        await migrations.migrate(url)
+    except Exception:
+        await settle_driver_threads()
+        raise
     async with app.app_context():
         database = get_database()
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 from quart import Quart, current_app, g
@@ -62,6 +64,23 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+async def settle_driver_threads(wait_seconds: float = 2.0) -> None:
+    """Let aiosqlite's worker threads finish while this event loop still runs.
+
+    A failed aiosqlite connect stops its thread through the running loop; if the
+    loop closes first (a CLI command exiting on the error), the thread dies with
+    a traceback on stderr. Await this before leaving the loop on such an error.
+    """
+    workers = [
+        thread
+        for thread in threading.enumerate()
+        if thread is not threading.current_thread()
+        and "_connection_worker_thread" in thread.name
+    ]
+    for thread in workers:
+        await asyncio.to_thread(thread.join, wait_seconds)
 
 
 def init_app(app: Quart) -> None:
