@@ -19,7 +19,7 @@ _NAME_ADDR = re.compile(
 def parse_address(value: str) -> Address:
     """One mailbox from "Name <addr>" or "addr"; ValueError says what is wrong."""
     if any(char in value for char in "\r\n\0"):
-        raise ValueError("it contains a line break")
+        raise ValueError("it contains a line break or a NUL")
     match = _NAME_ADDR.fullmatch(value)
     if match is None:
         raise ValueError("it is not one address of the form 'Name <user@host>'")
