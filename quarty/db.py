@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from quart import Quart, current_app, g
 from sqlalchemy import MetaData, event
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 
 EXTENSION_KEY = "quarty.db"
+
+T = TypeVar("T")
 
 # Named constraints make Alembic emit the same names on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -95,11 +98,36 @@ def init_app(app: Quart) -> None:
         session: AsyncSession | None = g.pop("db_session", None)
         if session is not None:
             # Closing rolls back whatever the request did not commit.
-            await session.close()
+            await run_to_completion(session.close())
 
     @app.after_serving
     async def _dispose_engine() -> None:
         await database.dispose()
+
+
+async def run_to_completion(work: Coroutine[Any, Any, T]) -> T:
+    """Await work that must finish even if the awaiting task is cancelled meanwhile.
+
+    A client that hangs up makes Quart cancel its request. Database work cut
+    short there leaves its aiosqlite connection thread holding the transaction,
+    and on SQLite that transaction's write lock stops every other writer for
+    good. The work runs in a task of its own; a cancellation is re-raised once
+    it has finished (as SQLAlchemy's own `async with session` does for close).
+    """
+    task = asyncio.ensure_future(work)
+    cancelled: asyncio.CancelledError | None = None
+    while True:
+        try:
+            result = await asyncio.shield(task)
+        except asyncio.CancelledError as error:
+            if task.done():
+                raise
+            cancelled = error
+        else:
+            break
+    if cancelled is not None:
+        raise cancelled
+    return result
 
 
 def get_database() -> Database:
