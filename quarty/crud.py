@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Insert, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from quarty.models import Role, User
 
@@ -17,7 +17,7 @@ DEFAULT_ROLE_NAMES = ("User", "Moderator", "Administrator")
 async def get_user_by_username(session: AsyncSession, *, username: str) -> User | None:
     """The user with this username, its role loaded, or None."""
     result = await session.execute(
-        select(User).options(selectinload(User.role)).where(User.username == username)
+        select(User).options(joinedload(User.role)).where(User.username == username)
     )
     return result.scalar_one_or_none()
 
@@ -27,9 +27,13 @@ async def get_or_create_user(
 ) -> tuple[User, bool]:
     """Return the user and whether it was created; does not commit.
 
-    The insert skips a conflicting row instead of failing, so clients racing
-    to add the same name all get the one row and none gets an error.
+    A known name is only read: no write transaction, so no write lock. The
+    insert skips a conflicting row instead of failing, so clients racing to
+    add the same name all get the one row and none gets an error.
     """
+    known = await get_user_by_username(session, username=username)
+    if known is not None:
+        return known, False
     insert_user = _insert_ignoring_conflicts(session, User).values(username=username)
     created_id = (
         await session.execute(insert_user.returning(User.id))
@@ -79,7 +83,7 @@ async def list_users(
     role_id: int | None = None,
 ) -> Sequence[User]:
     """A page of users ordered by id, roles loaded."""
-    query = select(User).options(selectinload(User.role)).order_by(User.id)
+    query = select(User).options(joinedload(User.role)).order_by(User.id)
     if role_id is not None:
         query = query.where(User.role_id == role_id)
     return (await session.scalars(query.offset(offset).limit(limit))).all()
@@ -88,7 +92,7 @@ async def list_users(
 async def get_user(session: AsyncSession, user_id: int) -> User | None:
     """The user with this id, role loaded, or None."""
     result = await session.execute(
-        select(User).options(selectinload(User.role)).where(User.id == user_id)
+        select(User).options(joinedload(User.role)).where(User.id == user_id)
     )
     return result.scalar_one_or_none()
 
