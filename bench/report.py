@@ -68,7 +68,9 @@ HEADER = (
 
 
 def format_row(run: Run) -> str:
-    notes = []
+    notes = [f"{run['server_cpu_us_per_request']:.0f} us cpu/req"]
+    if run.get("other_cpu_share", 0) > 0.10:
+        notes.append(f"machine busy: others used {run['other_cpu_share']:.0%}")
     if run.get("flows"):
         notes.append(f"{run['flows'] / run['duration_s']:.0f} flows/s")
     if run.get("new_users") is not None:

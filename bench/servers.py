@@ -174,6 +174,25 @@ def _status_kib(pid: int, field: str) -> int:
     return 0
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return 0
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime of all its threads
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every core has spent busy since boot (from /proc/stat)."""
+    first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, first[:8])
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
 class Server:
     """One server process (and its workers) serving one app."""
 
@@ -261,6 +280,13 @@ class Server:
             except OSError:
                 ok = False
         return ok
+
+    def cpu_seconds(self) -> float:
+        """CPU time the supervisor and its workers have used so far."""
+        if self.process is None:
+            return 0.0
+        pids = {self.process.pid, *self.worker_pids()}
+        return sum(_cpu_ticks(pid) for pid in pids) / CLOCK_TICKS
 
     def memory_peak(self) -> MemoryPeak:
         assert self.process is not None

@@ -1,0 +1,72 @@
+"""Questions the bench asks a running quarty: a form token, the API's size, a count."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def get(url: str) -> tuple[int, dict[str, str], str]:
+    request = urllib.request.Request(url, headers={"Accept": "*/*"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return (
+                response.status,
+                dict(response.headers.items()),
+                response.read().decode(),
+            )
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers.items()), error.read().decode()
+
+
+def session_form(base_url: str) -> tuple[str, str]:
+    """A session cookie and the CSRF token of its name form."""
+    status, headers, body = get(base_url + "/")
+    cookie_header = next(
+        (v for k, v in headers.items() if k.lower() == "set-cookie"), ""
+    )
+    match = CSRF_INPUT.search(body)
+    if status != 200 or not cookie_header or not match:
+        raise RuntimeError("GET / gave no session cookie and CSRF token")
+    return cookie_header.split(";", 1)[0], match.group(1)
+
+
+def api_pages(base_url: str) -> int | None:
+    """How many pages GET /api/v1/users has, or None when the API is not there."""
+    status, _headers, body = get(base_url + "/api/v1/users")
+    if status != 200:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(data, dict):
+        for key in ("pages", "total_pages", "page_count"):
+            if isinstance(data.get(key), int):
+                return max(1, int(data[key]))
+        total = next(
+            (data[k] for k in ("total", "count") if isinstance(data.get(k), int)), None
+        )
+        per_page = data.get("per_page")
+        if not isinstance(per_page, int):
+            items = next((v for v in data.values() if isinstance(v, list)), [])
+            per_page = len(items) or None
+        if total and per_page:
+            return max(1, -(-int(total) // int(per_page)))
+    return 1
+
+
+async def count_users(url: str) -> int:
+    from quarty import crud
+    from quarty.db import Database
+
+    database = Database(url)
+    try:
+        async with database.sessionmaker() as session:
+            return await crud.count_users(session)
+    finally:
+        await database.dispose()
