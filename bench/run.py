@@ -196,18 +196,24 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     interrupted = False
+    failure: str | None = None
     workdir = Path(tempfile.mkdtemp(prefix="quarty-bench-"))
     bench = Bench(args, workdir)
     cleanups: list[Callable[[], None]] = []
     try:
         if args.db == "postgresql":
-            bench.pg = store.PostgresCluster(workdir / "pg", free_port())
+            pg_folder = Path(tempfile.mkdtemp(prefix="quarty-bench-pg-"))
+            cleanups.append(lambda: shutil.rmtree(pg_folder, ignore_errors=True))
+            bench.pg = store.PostgresCluster(pg_folder, free_port())
             cleanups.append(bench.pg.stop)
             bench.pg.start()
         bench.run()
     except KeyboardInterrupt:
         interrupted = True
         say("\ninterrupted: servers stopped; writing what was measured", flush=True)
+    except RuntimeError as error:
+        failure = str(error)
+        say(f"\nstopped: {failure}\nwriting what was measured", flush=True)
     finally:
         for cleanup in reversed(cleanups):
             with contextlib.suppress(Exception):
@@ -223,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     flask = report.flask_comparison(runs)
     meta["elapsed_s"] = round(time.monotonic() - started, 1)
     meta["interrupted"] = interrupted
+    meta["failure"] = failure
     output = args.output or RESULTS / (
         datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + f"-{args.db}.json"
     )
@@ -245,7 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     if bench.skipped:
         say("\nskipped: " + "; ".join(bench.skipped))
     say(f"\n{len(runs)} runs in {meta['elapsed_s']:.0f} s; results: {output}")
-    return 130 if interrupted else 0
+    if interrupted:
+        return 130
+    return 1 if failure else 0
 
 
 if __name__ == "__main__":

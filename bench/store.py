@@ -79,6 +79,7 @@ class PostgresCluster:
     """A PostgreSQL cluster of its own, listening on 127.0.0.1 only."""
 
     def __init__(self, folder: Path, port: int) -> None:
+        # Its own folder: the server's user must reach it, unlike the run's 0700 one.
         self.folder = folder
         self.data = folder / "pgdata"
         self.port = port
@@ -89,7 +90,14 @@ class PostgresCluster:
             self.as_user = ["runuser", "-u", "postgres", "--"]
 
     def _run(self, *command: str) -> None:
-        subprocess.run([*self.as_user, *command], check=True, capture_output=True)
+        completed = subprocess.run(
+            [*self.as_user, *command], capture_output=True, text=True, check=False
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(
+                f"{Path(command[0]).name} failed: "
+                f"{completed.stderr.strip() or completed.stdout.strip()}"
+            )
 
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -116,7 +124,7 @@ class PostgresCluster:
         return f"postgresql+asyncpg://{self.user}@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError, FileNotFoundError):
+        with contextlib.suppress(RuntimeError, FileNotFoundError):
             self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "stop")
 
 
