@@ -76,6 +76,9 @@ async def environment(
         QUARTY_ADMIN=ADMIN,
         QUARTY_MAIL_SENDER="Quarty <quarty@example.com>",
         MAIL_RETRY_BACKOFF="1",
+        # Longer than the gate holds a message: a timed-out send would be retried
+        # and then delivered twice.
+        MAIL_TIMEOUT="60",
         MAIL_SHUTDOWN_TIMEOUT="10",
     )
     migrated = await run_command(
