@@ -106,7 +106,7 @@ class ThrowawayPostgres:
 
     def start(self) -> str:
         """Make the cluster, start the server and return its admin URL."""
-        root = Path(tempfile.mkdtemp(prefix="quarty-pg-"))
+        root = Path(tempfile.mkdtemp(prefix="quarty-pg-", dir=self._parent_dir()))
         self.data_dir = root / "data"
         try:
             if self._run_as is not None:
@@ -207,6 +207,16 @@ class ThrowawayPostgres:
                 f"running as root needs a {SERVER_USER!r} system user for the "
                 "server (apt-get install postgresql makes one)"
             ) from None
+
+    def _parent_dir(self) -> Path:
+        """The temporary folder, if the server's user can reach it; else /tmp."""
+        parent = Path(tempfile.gettempdir()).resolve()
+        if self._run_as is None:
+            return parent
+        # Every folder on the way must let others through (the x bit).
+        if all(folder.stat().st_mode & 0o001 for folder in (parent, *parent.parents)):
+            return parent
+        return Path("/tmp")
 
     @staticmethod
     def _remove(root: Path) -> None:
