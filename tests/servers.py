@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+import httpx
+from helpers import csrf_token_in
 from pg import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +74,16 @@ async def poll_until(condition: Callable[[], bool], *, seconds: float = 30) -> N
             if condition():
                 return
             await asyncio.sleep(0.05)
+
+
+async def post_name_form(
+    client: httpx.AsyncClient, name: str, *, follow: bool = True
+) -> httpx.Response:
+    """GET the name form and POST a name with its CSRF token, as a browser does."""
+    page = await client.get("/")
+    assert page.status_code == 200
+    form = {"name": name, "csrf_token": csrf_token_in(page.text)}
+    return await client.post("/", data=form, follow_redirects=follow)
 
 
 def configured_workers() -> int:

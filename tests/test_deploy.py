@@ -23,6 +23,7 @@ from servers import (
     ALEMBIC_INI,
     Hypercorn,
     deployment_environment,
+    post_name_form,
     run_command,
 )
 from smtp import ADMIN, ADMIN_ADDRESS, HOST, RecordingHandler, SmtpServer
@@ -109,15 +110,11 @@ async def server(
 async def _form_visitor(base_url: str, name: str) -> None:
     """A browser: new name, greeting, the same name again, welcome back."""
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        page = await client.get("/")
-        form = {"name": name, "csrf_token": csrf_token_in(page.text)}
-        response = await client.post("/", data=form, follow_redirects=True)
+        response = await post_name_form(client, name)
         assert response.status_code == 200
         assert f"Hello, {name}!" in response.text
         assert "Pleased to meet you!" in response.text
-
-        form["csrf_token"] = csrf_token_in(response.text)
-        again = await client.post("/", data=form, follow_redirects=True)
+        again = await post_name_form(client, name)
         assert "Happy to see you again!" in again.text
 
 
@@ -138,9 +135,7 @@ async def _api_client(base_url: str, username: str) -> None:
 async def _racer(base_url: str, name: str) -> bool:
     """Submit a name several clients submit at once; True if it was new here."""
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        page = await client.get("/")
-        form = {"name": name, "csrf_token": csrf_token_in(page.text)}
-        response = await client.post("/", data=form, follow_redirects=True)
+        response = await post_name_form(client, name)
         assert response.status_code == 200
         return "Pleased to meet you!" in response.text
 
