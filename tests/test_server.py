@@ -74,6 +74,29 @@ async def test_hypercorn_serves_the_name_form_with_its_css(server: Hypercorn) ->
     assert "Traceback" not in server.log
 
 
+async def _send_headers_expecting_continue(
+    server: Hypercorn, cookies: httpx.Cookies, body: bytes
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Open a POST of the name form whose body waits for the server's go-ahead.
+
+    The server answers `Expect: 100-continue` once it has parsed the request,
+    so the request is known to be in flight when this returns.
+    """
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    head = (
+        f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\nCookie: {cookie}\r\n"
+        "Expect: 100-continue\r\n\r\n"
+    )
+    writer.write(head.encode())
+    await writer.drain()
+    interim = await reader.readuntil(b"\r\n\r\n")
+    assert interim.startswith(b"HTTP/1.1 100 "), interim
+    return reader, writer
+
+
 async def test_sigterm_lets_an_in_flight_request_finish_then_exits_0(
     server: Hypercorn, database_url: str
 ) -> None:
@@ -81,43 +104,26 @@ async def test_sigterm_lets_an_in_flight_request_finish_then_exits_0(
     assert len(workers) == 2
     async with httpx.AsyncClient(base_url=server.url) as client:
         page = await client.get("/")
-        body = urlencode(
-            {"csrf_token": csrf_token_in(page.text), "name": "Grace"}
-        ).encode()
-        started = asyncio.Event()
-        finish = asyncio.Event()
-
-        async def slow_body() -> AsyncIterator[bytes]:
-            # A client on a slow line: the request is in flight while we wait.
-            yield body[:8]
-            started.set()
-            await finish.wait()
-            yield body[8:]
-
-        post = asyncio.create_task(
-            client.post(
-                "/",
-                content=slow_body(),
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Content-Length": str(len(body)),
-                },
-            )
+        body = urlencode({"csrf_token": csrf_token_in(page.text), "name": "Grace"})
+        reader, writer = await _send_headers_expecting_continue(
+            server, client.cookies, body.encode()
         )
-        await started.wait()
-        await asyncio.sleep(0.3)  # the worker reads the request line and headers
+    try:
         server.terminate()
-
         # The idle worker exits first; hypercorn then signals the busy one too.
         await poll_until(lambda: len(server.worker_pids()) < len(workers))
         await asyncio.sleep(0.5)
         assert len(server.worker_pids()) == 1, "the busy worker did not live on"
         assert server.process is not None and server.process.poll() is None
 
-        finish.set()
-        response = await post
+        writer.write(body.encode())
+        await writer.drain()
+        response = await reader.read()
+    finally:
+        writer.close()
+        await writer.wait_closed()
 
-    assert response.status_code == 302
+    assert response.startswith(b"HTTP/1.1 302 "), response
     assert await server.wait() == 0
     assert "Traceback" not in server.log
     assert await _user_exists(database_url, "Grace")
