@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:  # run from a checkout that is not pip-installed
     sys.path.insert(1, str(ROOT))
 
 import report  # noqa: E402
+import servers  # noqa: E402
 import store  # noqa: E402
 from loadgen import wrk_path  # noqa: E402
 from measure import RESULTS, Bench  # noqa: E402
@@ -104,6 +105,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--output", type=Path, help="the JSON file to write")
     parser.add_argument(
+        "--hypercorn-config",
+        type=Path,
+        default=servers.HYPERCORN_TOML,
+        help="the hypercorn TOML whose settings the bench keeps (bind, workers, "
+        "worker class and logs are its own); default: the repository's",
+    )
+    parser.add_argument(
         "--keep",
         action="store_true",
         help="keep the temporary folder (databases, server logs) and say where",
@@ -168,6 +176,7 @@ def _metadata(args: argparse.Namespace) -> dict[str, Any]:
         "generator": args.generator,
         "servers": args.servers,
         "access_log": args.access_log,
+        "hypercorn_config": str(args.hypercorn_config),
         "versions": {
             name: version(name)
             for name in (
@@ -184,6 +193,7 @@ def _metadata(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    servers.HYPERCORN_TOML = args.hypercorn_config
     _raise_file_limit()
     _stop_on_sigterm()
     RESULTS.mkdir(exist_ok=True)

@@ -31,6 +31,8 @@ APP_TARGETS = {
     "quart": "ceiling_apps:quart_app",
     "raw": "ceiling_apps:raw_app",
 }
+# The deployment's settings the bench starts hypercorn with (--hypercorn-config).
+HYPERCORN_TOML = ROOT / "hypercorn.toml"
 # Settings of the deployment file the bench replaces with its own.
 HYPERCORN_OVERRIDDEN = {"bind", "workers", "worker_class", "accesslog", "errorlog"}
 
@@ -60,7 +62,7 @@ def hypercorn_config(
 ) -> Path:
     """The deployment's hypercorn.toml with the bench's bind, workers and loop."""
     settings: dict[str, object] = {}
-    deployment = ROOT / "hypercorn.toml"
+    deployment = HYPERCORN_TOML
     if deployment.exists():
         settings = tomllib.loads(deployment.read_text())
     for key in HYPERCORN_OVERRIDDEN:
