@@ -64,7 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="connection counts per scenario (10,100,1000)",
     )
     parser.add_argument(
-        "--duration", type=float, help="seconds per scenario (4; with --quick 2)"
+        "--duration", type=float, help="seconds per scenario (3; with --quick 2)"
     )
     parser.add_argument(
         "--db", choices=("sqlite", "postgresql"), default="sqlite", help="(sqlite)"
@@ -125,7 +125,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"unknown server {server!r}; choose from {', '.join(SERVERS)}")
     args.levels = [int(level) for level in args.connections.split(",") if level]
     if args.duration is None:
-        args.duration = 2.0 if args.quick else 4.0
+        args.duration = 2.0 if args.quick else 3.0
     args.only = set(args.scenarios.split(",")) if args.scenarios else None
     if args.generator == "auto":
         args.generator = "wrk" if wrk_path() else "python"
