@@ -8,8 +8,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 
 from quarty import create_app
-from quarty.db import EXTENSION_KEY, Base, Database
-from tests.helpers import serve_in_process
+from tests.helpers import create_tables, serve_in_process
 
 CHROMIUM = "/usr/bin/chromium"
 # Headless, and without the background traffic this offline machine would refuse.
@@ -28,9 +27,7 @@ CHROMIUM_ARGS = [
 async def live_url(app_settings: dict[str, object]) -> AsyncIterator[str]:
     """The testing app on its own database, served by hypercorn on 127.0.0.1."""
     app = create_app("testing", **app_settings)
-    database: Database = app.extensions[EXTENSION_KEY]
-    async with database.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    await create_tables(app)
     async with serve_in_process(app) as url:
         yield url
 

@@ -10,10 +10,9 @@ from quart import Quart
 from quart.testing import QuartClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quarty import create_app
-from quarty.db import EXTENSION_KEY as DB_KEY
-from quarty.db import Base, Database
+from quarty.db import Database
 from tests import pg
+from tests.helpers import app_database, started_app
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -60,12 +59,7 @@ def app_settings(database_url: str) -> dict[str, object]:
 @pytest.fixture
 async def app(app_settings: dict[str, object]) -> AsyncIterator[Quart]:
     """The testing app with its tables made, started and shut down around the test."""
-    app = create_app("testing", **app_settings)
-    database: Database = app.extensions[DB_KEY]
-    async with database.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.drop_all)
-        await connection.run_sync(Base.metadata.create_all)
-    async with app.test_app():
+    async with started_app(app_settings) as app:
         yield app
 
 
@@ -76,8 +70,7 @@ def client(app: Quart) -> QuartClient:
 
 @pytest.fixture
 def database(app: Quart) -> Database:
-    database: Database = app.extensions[DB_KEY]
-    return database
+    return app_database(app)
 
 
 @pytest.fixture

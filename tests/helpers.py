@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 from quart import Quart
 from quart.testing import QuartClient
 
+from quarty import create_app
+from quarty.db import EXTENSION_KEY, Base, Database
+
+ROOT = Path(__file__).resolve().parent.parent
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -42,7 +50,11 @@ async def submit_name(client: QuartClient, name: str, *, follow: bool = False) -
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now.
+
+    For servers that cannot take port 0 (aiosmtpd's Controller connects to its
+    own port to check that it is up) or whose port must be known in advance.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -75,3 +87,49 @@ async def serve_in_process(app: Quart) -> AsyncIterator[str]:
     finally:
         stop.set()
         await asyncio.wait_for(server, timeout=30)
+
+
+def app_database(app: Quart) -> Database:
+    """The Database (engine, session factory) an app owns."""
+    database: Database = app.extensions[EXTENSION_KEY]
+    return database
+
+
+async def create_tables(app: Quart) -> None:
+    """Make the tables that are missing (several apps may share one database)."""
+    async with app_database(app).engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+
+
+@contextlib.asynccontextmanager
+async def started_app(settings: dict[str, object]) -> AsyncIterator[Quart]:
+    """A testing app on these settings, its tables made, serving until the exit.
+
+    Leaving the block runs the app's shutdown, as a stopping server does.
+    """
+    app = create_app("testing", **settings)
+    await create_tables(app)
+    async with app.test_app():
+        yield app
+
+
+def run_console_script(
+    database_url: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a console script of the venv (quart, alembic) from the repository root,
+    with the testing config on this database; the result is checked by the caller."""
+    environment = {
+        **os.environ,
+        "QUARTY_CONFIG": "testing",
+        "TEST_DATABASE_URL": database_url,
+    }
+    return subprocess.run(
+        [str(Path(sys.executable).parent / args[0]), *args[1:]],
+        cwd=ROOT,
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

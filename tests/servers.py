@@ -14,8 +14,8 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
-from helpers import csrf_token_in
-from pg import free_port
+
+from tests.helpers import csrf_token_in, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -7,10 +7,8 @@ answer with an error code, and read what it received.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -19,29 +17,15 @@ from typing import Any, TypeVar
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from quart import Quart
 
-from quarty import create_app
-from quarty.db import EXTENSION_KEY as DB_KEY
-from quarty.db import Base, Database
+# Re-exported for the mail tests, which reach everything app-related from here.
+from tests.helpers import app_database, create_tables, free_port, started_app
 
 T = TypeVar("T")
 
 HOST = "127.0.0.1"
 ADMIN = "Quarty Admin <admin@example.com>"
 ADMIN_ADDRESS = "admin@example.com"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now.
-
-    aiosmtpd's Controller cannot take port 0: it connects to its own port to
-    check that it is up.
-    """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -187,24 +171,9 @@ def smtp_server() -> Iterator[SmtpServer]:
     server.stop()
 
 
-@asynccontextmanager
-async def started_app(settings: dict[str, object]) -> AsyncIterator[Quart]:
-    """A testing app on these settings, its tables made, serving until the exit.
-
-    Leaving the block runs the app's shutdown, as a stopping server does.
-    """
-    app = create_app("testing", **settings)
-    await create_tables(app)
-    async with app.test_app():
-        yield app
-
-
-async def create_tables(app: Quart) -> None:
-    """Make the tables that are missing (several apps may share one database)."""
-    async with app_database(app).engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-
-
-def app_database(app: Quart) -> Database:
-    database: Database = app.extensions[DB_KEY]
-    return database
+__all__ = [
+    "app_database",
+    "create_tables",
+    "free_port",
+    "started_app",
+]

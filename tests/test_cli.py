@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-QUART = str(Path(sys.executable).parent / "quart")
+from tests.helpers import run_console_script
 
 
 def quart(
     database_url: str, *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "QUARTY_CONFIG": "testing", "TEST_DATABASE_URL": database_url}
-    return subprocess.run(
-        [QUART, "--app", "quarty", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return run_console_script(
+        database_url, "quart", "--app", "quarty", *args, stdin=stdin
     )
 
 

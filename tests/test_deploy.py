@@ -18,18 +18,18 @@ from pathlib import Path
 import httpx
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from helpers import csrf_token_in
-from servers import (
+
+from quarty.db import Database
+from quarty.mail import outbox
+from tests.helpers import csrf_token_in
+from tests.servers import (
     ALEMBIC_INI,
     Hypercorn,
     deployment_environment,
     post_name_form,
     run_command,
 )
-from smtp import ADMIN, ADMIN_ADDRESS, HOST, RecordingHandler, SmtpServer
-
-from quarty.db import Database
-from quarty.mail import outbox
+from tests.smtp import ADMIN, ADMIN_ADDRESS, HOST, RecordingHandler, SmtpServer
 
 pytestmark = pytest.mark.server
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from quarty import migrations
 from quarty.db import Base, make_engine
+from tests.helpers import run_console_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,20 +58,7 @@ def test_downgrade_to_base_removes_every_table(database_url: str) -> None:
 
 
 def _alembic(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "QUARTY_CONFIG": "testing",
-        "TEST_DATABASE_URL": database_url,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "alembic", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_console_script(database_url, "alembic", *args)
 
 
 def test_alembic_command_line_upgrade_check_downgrade(database_url: str) -> None:

@@ -10,12 +10,12 @@ import asyncio
 import socket
 from pathlib import Path
 
-import pg
 import pytest
-from servers import deployment_environment, run_command
 
 from quarty import crud, migrations
 from quarty.db import Database
+from tests import pg
+from tests.servers import deployment_environment, run_command
 
 needs_postgres = pytest.mark.skipif(
     pg.admin_url_from_environment() is None, reason="runs in the PostgreSQL pass"

@@ -10,17 +10,17 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from helpers import csrf_token_in
-from servers import (
+
+from quarty import crud
+from quarty.db import Database
+from tests.helpers import csrf_token_in
+from tests.servers import (
     Hypercorn,
     deployment_environment,
     poll_until,
     post_name_form,
     run_command,
 )
-
-from quarty import crud
-from quarty.db import Database
 
 pytestmark = pytest.mark.server
 
