@@ -40,11 +40,14 @@ def test_wheel_contains_templates_static_and_migrations(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in [
         "quarty/templates/base.html",
+        "quarty/templates/mail/new_user.html",
+        "quarty/templates/mail/new_user.txt",
         "quarty/static/css/quarty.css",
         "quarty/static/js/moment.js",
         "quarty/static/favicon.ico",
         "quarty/alembic/env.py",
         "quarty/alembic/versions/0001_users_and_roles.py",
+        "quarty/alembic/versions/0002_outbox.py",
     ]:
         assert any(n == expected or n.startswith(expected + "/") for n in names), (
             expected
