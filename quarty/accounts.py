@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty import crud
+from quarty.db import run_to_completion
 from quarty.mail import notify_sender, queue_new_user_mail
 from quarty.models import USERNAME_MAX_LENGTH, User
 
@@ -14,7 +15,12 @@ async def register_name(session: AsyncSession, *, username: str) -> tuple[User, 
 
     A new user's "New User" mail to QUARTY_ADMIN enters the outbox in the same
     transaction, and the app's sender is woken only once both are committed.
+    The transaction runs to its end even if the client hangs up meanwhile.
     """
+    return await run_to_completion(_register_name(session, username=username))
+
+
+async def _register_name(session: AsyncSession, *, username: str) -> tuple[User, bool]:
     user, created = await crud.get_or_create_user(session, username=username)
     mail_id = None
     if created:

@@ -53,3 +53,18 @@ async def test_error_of_the_work_reaches_the_caller() -> None:
 
     with pytest.raises(LookupError, match="no such row"):
         await run_to_completion(failing())
+
+
+async def test_registration_finishes_when_its_request_is_cancelled(
+    app: Quart, database: Database, session: AsyncSession
+) -> None:
+    async with app.app_context(), database.sessionmaker() as request_session:
+        request = asyncio.create_task(
+            register_name(request_session, username="hung-up")
+        )
+        await asyncio.sleep(0)  # the registration has started
+        request.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await request
+    user = await crud.get_user_by_username(session, username="hung-up")
+    assert user is not None

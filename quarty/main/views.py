@@ -6,7 +6,7 @@ from quart import flash, redirect, render_template, session, url_for
 from quart.typing import ResponseReturnValue
 
 from quarty.accounts import register_name
-from quarty.db import get_session, run_to_completion
+from quarty.db import get_session
 from quarty.main import bp
 from quarty.main.forms import NameForm
 
@@ -17,10 +17,7 @@ async def index() -> ResponseReturnValue:
     form = await NameForm.from_request()
     if form.validate_on_submit():
         name = str(form.name.data)
-        # A visitor who hangs up must not cut the write (and its lock) short.
-        _user, created = await run_to_completion(
-            register_name(get_session(), username=name)
-        )
+        _user, created = await register_name(get_session(), username=name)
         session["known"] = not created
         if session.get("name") not in (None, name):
             await flash("Looks like you have changed your name!")
