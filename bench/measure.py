@@ -249,17 +249,20 @@ class Bench:
                 s.name: s for s in flask_comparison_scenarios(seeded_users=SEEDED_USERS)
             }
             for scenario in scenarios:
-                if not wanted(scenario.name):
-                    continue
-                if "api" in scenario.tags and pages is None:
-                    self._skip(f"{server_name}: {scenario.name} (no /api/v1/users yet)")
-                    continue
                 if scenario.kind == "flow" and not self.args.no_flask:
+                    # The POST alone, as Flask was measured, just before the flow.
                     post = flask[f"post-{scenario.names}"]
                     if wanted(post.name):
                         cookie, token = probe.session_form(server.base_url)
                         post = replace(post, cookie=cookie, token=token)
                         self.measure(server, post, FLASK_CONNECTIONS, database_url=url)
+                        if self.args.profile:
+                            self.profile(server, post, FLASK_CONNECTIONS)
+                if not wanted(scenario.name):
+                    continue
+                if "api" in scenario.tags and pages is None:
+                    self._skip(f"{server_name}: {scenario.name} (no /api/v1/users yet)")
+                    continue
                 each_level(scenario)
 
     def _wanted(self, name: str) -> bool:
