@@ -10,6 +10,8 @@ from werkzeug.exceptions import BadRequest
 from wtforms import Form
 from wtforms.csrf.session import SessionCSRF
 
+from quarty.widgets import CSRFTokenField
+
 CSRF_FIELD = "csrf_token"
 
 
@@ -22,12 +24,17 @@ class CSRFError(BadRequest):
     )
 
 
+class _SessionCSRF(SessionCSRF):
+    # The token field with the fast hidden-input widget (quarty.widgets).
+    field_class = CSRFTokenField
+
+
 class QuartForm(Form):
     """A WTForms form whose CSRF token is bound to the signed session cookie."""
 
     class Meta:
         csrf = True
-        csrf_class = SessionCSRF
+        csrf_class = _SessionCSRF
         csrf_field_name = CSRF_FIELD
 
         @property

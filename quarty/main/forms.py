@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from quarty.accounts import clean_username
 from quarty.forms import QuartForm
 from quarty.models import USERNAME_MAX_LENGTH
+from quarty.widgets import SubmitInput, TextInput
 
 
 class NameForm(QuartForm):
@@ -15,8 +16,9 @@ class NameForm(QuartForm):
         "What is your name?",
         validators=[DataRequired(), Length(max=USERNAME_MAX_LENGTH)],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        widget=TextInput(),
     )
-    submit = SubmitField("Submit")
+    submit = SubmitField("Submit", widget=SubmitInput())
 
     def validate_name(self, field: StringField) -> None:
         """The rules the API applies too (no NUL, valid text) once the basics pass."""
