@@ -5,10 +5,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from quart import url_for
+from quart import g, url_for
 
 from quarty.api.schemas import PageQuery, RolePublic, UserPublic, UsersPage
 from quarty.models import Role, User
+
+# The largest id the routes accept: a placeholder that url_for always builds.
+_ID_PLACEHOLDER = 2147483647
+
+
+def id_url(endpoint: str, key: str, value: int) -> str:
+    """`url_for(endpoint, **{key: value}, _external=True)`, built once per request.
+
+    Werkzeug's URL building is a large part of a page of users (two URLs per
+    user); the URL around the id is the same for every id, so it is built once
+    with a placeholder and the id is put between its two halves.
+    """
+    halves: dict[str, tuple[str, str]] = g.setdefault("_api_id_urls", {})
+    pair = halves.get(endpoint)
+    if pair is None:
+        values: dict[str, Any] = {key: _ID_PLACEHOLDER}
+        url = url_for(endpoint, _external=True, **values)
+        prefix, _, suffix = url.rpartition(str(_ID_PLACEHOLDER))
+        pair = halves[endpoint] = (prefix, suffix)
+    return f"{pair[0]}{value}{pair[1]}"
 
 
 def user_public(user: User) -> UserPublic:
@@ -16,13 +36,11 @@ def user_public(user: User) -> UserPublic:
     role = user.role
     return UserPublic(
         id=user.id,
-        url=url_for("api.get_user", user_id=user.id, _external=True),
+        url=id_url("api.get_user", "user_id", user.id),
         username=user.username,
         role=role.name if role is not None else None,
         role_url=(
-            url_for("api.get_role", role_id=role.id, _external=True)
-            if role is not None
-            else None
+            id_url("api.get_role", "role_id", role.id) if role is not None else None
         ),
     )
 
@@ -31,9 +49,9 @@ def role_public(role: Role) -> RolePublic:
     """A role as the API shows it."""
     return RolePublic(
         id=role.id,
-        url=url_for("api.get_role", role_id=role.id, _external=True),
+        url=id_url("api.get_role", "role_id", role.id),
         name=role.name,
-        users_url=url_for("api.list_role_users", role_id=role.id, _external=True),
+        users_url=id_url("api.list_role_users", "role_id", role.id),
     )
 
 
