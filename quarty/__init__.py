@@ -40,4 +40,22 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
 
     app.register_blueprint(main_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    _drop_sync_context_processors(app)
     return app
+
+
+def _drop_sync_context_processors(app: Quart) -> None:
+    """Remove Flask's sync default template context processor from every blueprint.
+
+    Flask's Scaffold gives each blueprint one, and Quart runs a sync function in
+    a worker thread on every render; Quart's own async one, on the app, already
+    puts g, request and session in the context.
+    """
+    from flask.templating import _default_template_ctx_processor
+
+    for processors in app.template_context_processors.values():
+        processors[:] = [
+            processor
+            for processor in processors
+            if processor is not _default_template_ctx_processor
+        ]
