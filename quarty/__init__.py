@@ -16,6 +16,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     from quarty import assets, cli, db, errors, extensions, mail
     from quarty.config import select_config
     from quarty.moment import moment
+    from quarty.sessions import SessionInterface
 
     app = Quart(
         __name__,
@@ -26,6 +27,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     app.config.from_object(config_class)
     app.config.update(overrides)
     config_class.init_app(app.config)
+    app.session_interface = SessionInterface()
 
     db.init_app(app)
     extensions.init_app(app)
