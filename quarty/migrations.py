@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-from alembic.config import Config as AlembicConfig
 from sqlalchemy.engine import Connection
 
-from alembic import command
 from quarty.db import make_engine
 from quarty.paths import resource_dir
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
+# Alembic (and Mako under it) is imported by the functions that use it: a server
+# worker, which imports this module through the CLI commands, never migrates and
+# saves the ~9 MiB.
 
 
 def alembic_config(database_url: str) -> AlembicConfig:
     """An Alembic config for quarty's migrations against this database."""
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(resource_dir("alembic")))
     cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
@@ -28,6 +36,8 @@ async def migrate(
     Alembic gets an open connection, so it does not start an event loop of its
     own and a connection failure surfaces here, in the caller's loop.
     """
+    from alembic import command
+
     cfg = alembic_config(database_url)
 
     def run(connection: Connection) -> None:
