@@ -89,6 +89,35 @@ async def list_users(
     return (await session.scalars(query.offset(offset).limit(limit))).all()
 
 
+async def list_users_counted(
+    session: AsyncSession,
+    *,
+    offset: int,
+    limit: int,
+    role_id: int | None = None,
+) -> tuple[Sequence[User], int]:
+    """`list_users` and `count_users` for the same filter, in one query.
+
+    The count rides along each row as an uncorrelated scalar subquery, which
+    the database works out once; only a page past the end (no rows to carry
+    it) asks for the count on its own.
+    """
+    count = select(func.count()).select_from(User)
+    if role_id is not None:
+        count = count.where(User.role_id == role_id)
+    query = (
+        select(User, count.scalar_subquery())
+        .options(joinedload(User.role))
+        .order_by(User.id)
+    )
+    if role_id is not None:
+        query = query.where(User.role_id == role_id)
+    rows = (await session.execute(query.offset(offset).limit(limit))).all()
+    if not rows:
+        return [], await count_users(session, role_id=role_id)
+    return [user for user, _count in rows], rows[0][1]
+
+
 async def get_user(session: AsyncSession, user_id: int) -> User | None:
     """The user with this id, role loaded, or None."""
     result = await session.execute(

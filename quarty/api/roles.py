@@ -42,13 +42,12 @@ async def list_role_users(role_id: int, query_args: PageQuery) -> UsersPage:
     """List the users who hold a role, ordered by id, a page at a time."""
     role = await _role_or_404(role_id)
     session = get_session()
-    users = await crud.list_users(
+    users, count = await crud.list_users_counted(
         session,
         offset=page_offset(query_args),
         limit=query_args.per_page,
         role_id=role.id,
     )
-    count = await crud.count_users(session, role_id=role.id)
     return users_page(
         users,
         query=query_args,

@@ -32,10 +32,9 @@ ID = "int(min=1, max=2147483647)"
 async def list_users(query_args: PageQuery) -> UsersPage:
     """List users, ordered by id, a page at a time."""
     session = get_session()
-    users = await crud.list_users(
+    users, count = await crud.list_users_counted(
         session, offset=page_offset(query_args), limit=query_args.per_page
     )
-    count = await crud.count_users(session)
     return users_page(users, query=query_args, count=count, endpoint="api.list_users")
 
 
