@@ -56,8 +56,40 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             url, echo=echo, connect_args={"timeout": 30}, pool_pre_ping=False
         )
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        _skip_idle_transaction_ends(engine)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _skip_idle_transaction_ends(engine: AsyncEngine) -> None:
+    """Commit or roll back a SQLite connection only when it is in a transaction.
+
+    Python's sqlite3 does nothing for either outside a transaction (a plain
+    SELECT does not open one), but through aiosqlite each still costs a round
+    trip to the connection's thread: every request that only reads ended with
+    such a rollback when its session closed, and a known name's form POST with
+    such a commit. SQLite itself says whether a transaction is open.
+    """
+    dialect = engine.sync_engine.dialect
+    rollback, commit = dialect.do_rollback, dialect.do_commit
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        if _in_transaction(dbapi_connection):
+            rollback(dbapi_connection)
+
+    def do_commit(dbapi_connection: Any) -> None:
+        if _in_transaction(dbapi_connection):
+            commit(dbapi_connection)
+
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+
+
+def _in_transaction(dbapi_connection: Any) -> bool:
+    try:
+        return bool(dbapi_connection.driver_connection.in_transaction)
+    except ValueError:  # aiosqlite's connection is closed: nothing to end
+        return False
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
