@@ -22,6 +22,12 @@ EXTENSION_KEY = "quarty.db"
 
 T = TypeVar("T")
 
+# Connections a SQLite engine keeps open (SQLAlchemy's default is 5, plus 10
+# overflow ones closed again at check-in). Under load each overflow connection
+# meant a new aiosqlite thread, a file open and the PRAGMAs, only to be thrown
+# away, and requests queued behind the churn; an idle connection costs little.
+SQLITE_POOL_SIZE = 15
+
 # Named constraints make Alembic emit the same names on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -53,7 +59,11 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine; SQLite files get WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
         engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": 30}, pool_pre_ping=False
+            url,
+            echo=echo,
+            connect_args={"timeout": 30},
+            pool_pre_ping=False,
+            pool_size=SQLITE_POOL_SIZE,
         )
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         _skip_idle_transaction_ends(engine)
