@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Insert, func, select
+from sqlalchemy import Insert, Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -67,26 +67,15 @@ async def insert_default_roles(session: AsyncSession) -> list[str]:
     return added
 
 
+def _user_count(role_id: int | None) -> Select[int]:
+    """The count of all users, or of the users with this role."""
+    query = select(func.count()).select_from(User)
+    return query if role_id is None else query.where(User.role_id == role_id)
+
+
 async def count_users(session: AsyncSession, *, role_id: int | None = None) -> int:
     """How many users there are, or how many have this role."""
-    query = select(func.count()).select_from(User)
-    if role_id is not None:
-        query = query.where(User.role_id == role_id)
-    return (await session.execute(query)).scalar_one()
-
-
-async def list_users(
-    session: AsyncSession,
-    *,
-    offset: int,
-    limit: int,
-    role_id: int | None = None,
-) -> Sequence[User]:
-    """A page of users ordered by id, roles loaded."""
-    query = select(User).options(joinedload(User.role)).order_by(User.id)
-    if role_id is not None:
-        query = query.where(User.role_id == role_id)
-    return (await session.scalars(query.offset(offset).limit(limit))).all()
+    return (await session.execute(_user_count(role_id))).scalar_one()
 
 
 async def list_users_counted(
@@ -96,17 +85,14 @@ async def list_users_counted(
     limit: int,
     role_id: int | None = None,
 ) -> tuple[Sequence[User], int]:
-    """`list_users` and `count_users` for the same filter, in one query.
+    """A page of users ordered by id (roles loaded) and the total, in one query.
 
     The count rides along each row as an uncorrelated scalar subquery, which
     the database works out once; only a page past the end (no rows to carry
     it) asks for the count on its own.
     """
-    count = select(func.count()).select_from(User)
-    if role_id is not None:
-        count = count.where(User.role_id == role_id)
     query = (
-        select(User, count.scalar_subquery())
+        select(User, _user_count(role_id).scalar_subquery())
         .options(joinedload(User.role))
         .order_by(User.id)
     )
