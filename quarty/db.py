@@ -8,7 +8,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from quart import Quart, current_app, g
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import (
     AsyncAttrs,
     AsyncEngine,
@@ -18,15 +18,11 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from quarty import sqlite
+
 EXTENSION_KEY = "quarty.db"
 
 T = TypeVar("T")
-
-# Connections a SQLite engine keeps open (SQLAlchemy's default is 5, plus 10
-# overflow ones closed again at check-in). Under load each overflow connection
-# meant a new aiosqlite thread, a file open and the PRAGMAs, only to be thrown
-# away, and requests queued behind the churn; an idle connection costs little.
-SQLITE_POOL_SIZE = 15
 
 # Named constraints make Alembic emit the same names on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -56,59 +52,18 @@ class Database:
 
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine; SQLite files get WAL, foreign keys and a busy timeout."""
+    """An async engine; SQLite ones are tuned by quarty.sqlite, with a busy timeout."""
     if url.startswith("sqlite"):
         engine = create_async_engine(
             url,
             echo=echo,
             connect_args={"timeout": 30},
             pool_pre_ping=False,
-            pool_size=SQLITE_POOL_SIZE,
+            pool_size=sqlite.POOL_SIZE,
         )
-        event.listen(engine.sync_engine, "connect", _tune_sqlite)
-        _skip_idle_transaction_ends(engine)
+        sqlite.configure(engine)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True)
-
-
-def _skip_idle_transaction_ends(engine: AsyncEngine) -> None:
-    """Commit or roll back a SQLite connection only when it is in a transaction.
-
-    Python's sqlite3 does nothing for either outside a transaction (a plain
-    SELECT does not open one), but through aiosqlite each still costs a round
-    trip to the connection's thread: every request that only reads ended with
-    such a rollback when its session closed, and a known name's form POST with
-    such a commit. SQLite itself says whether a transaction is open.
-    """
-    dialect = engine.sync_engine.dialect
-    rollback, commit = dialect.do_rollback, dialect.do_commit
-
-    def do_rollback(dbapi_connection: Any) -> None:
-        if _in_transaction(dbapi_connection):
-            rollback(dbapi_connection)
-
-    def do_commit(dbapi_connection: Any) -> None:
-        if _in_transaction(dbapi_connection):
-            commit(dbapi_connection)
-
-    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
-    dialect.do_commit = do_commit  # type: ignore[method-assign]
-
-
-def _in_transaction(dbapi_connection: Any) -> bool:
-    try:
-        return bool(dbapi_connection.driver_connection.in_transaction)
-    except ValueError:  # aiosqlite's connection is closed: nothing to end
-        return False
-
-
-def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers go on while one writer commits; NORMAL is safe under WAL.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
 
 
 async def settle_driver_threads(wait_seconds: float = 2.0) -> None:

@@ -1,0 +1,96 @@
+"""quarty.sqlite: one trip to the driver thread per statement, results intact."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from quarty.db import Base, make_engine
+from quarty.models import Role, User
+from quarty.sqlite import OneHopConnection
+
+pytestmark = pytest.mark.sqlite_only
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.sqlite'}")
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+        await connection.execute(insert(Role), [{"name": "User"}, {"name": "Admin"}])
+    yield engine
+    await engine.dispose()
+
+
+async def test_connections_use_the_one_hop_cursor(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        assert isinstance(raw.dbapi_connection, OneHopConnection)
+        pragmas = {
+            name: (await connection.execute(text(f"PRAGMA {name}"))).scalar_one()
+            for name in ("journal_mode", "foreign_keys", "cache_size")
+        }
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "cache_size": -512}
+
+
+async def test_a_query_is_one_trip_to_the_driver_thread(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        trips: list[str] = []
+        real_execute = driver._execute
+
+        async def counting_execute(fn: Any, *args: Any, **kwargs: Any) -> Any:
+            trips.append(fn.__name__)
+            return await real_execute(fn, *args, **kwargs)
+
+        monkeypatch.setattr(driver, "_execute", counting_execute)
+        rows = (await connection.execute(select(Role.name).order_by(Role.id))).all()
+    assert [name for (name,) in rows] == ["User", "Admin"]
+    assert trips == ["_execute_in_thread"]
+
+
+async def test_rowcount_lastrowid_returning_and_executemany(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as connection:
+        inserted = await connection.execute(insert(User).values(username="ada"))
+        assert inserted.inserted_primary_key == (1,)  # from cursor.lastrowid
+        await connection.execute(
+            insert(User), [{"username": "bob"}, {"username": "cy"}]
+        )
+        changed = await connection.execute(
+            update(User).where(User.id > 1).values(role_id=2)
+        )
+        assert changed.rowcount == 2
+        returned = await connection.execute(
+            update(User).where(User.id == 1).values(role_id=1).returning(User.username)
+        )
+        assert returned.all() == [("ada",)]
+        assert returned.rowcount == 1
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(User.username, User.role_id).order_by(User.id)
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [("ada", 1), ("bob", 2), ("cy", 2)]
+
+
+async def test_errors_come_out_as_sqlalchemy_errors_and_roll_back(
+    engine: AsyncEngine,
+) -> None:
+    with pytest.raises(IntegrityError, match="UNIQUE"):
+        async with engine.begin() as connection:
+            await connection.execute(insert(User).values(username="ada"))
+            await connection.execute(insert(User).values(username="ada"))
+    async with engine.connect() as connection:
+        count = (await connection.execute(text("SELECT count(*) FROM users"))).scalar()
+    assert count == 0
