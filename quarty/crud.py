@@ -3,22 +3,79 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from sqlalchemy import Insert, Select, func, select
+from sqlalchemy import Insert, Select, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import joinedload
 
 from quarty.models import Role, User
 
 DEFAULT_ROLE_NAMES = ("User", "Moderator", "Administrator")
 
+# The hot queries are built once, their values bound at execution: composing a
+# select() with its options costs more than SQLite takes to run it.
+_USER_BY_USERNAME = (
+    select(User)
+    .options(joinedload(User.role))
+    .where(User.username == bindparam("username"))
+)
+
+
+class UserSummary(NamedTuple):
+    """A user as lists and the API show it: plain columns, no ORM instance."""
+
+    id: int
+    username: str
+    role_id: int | None
+    role_name: str | None
+
+    @classmethod
+    def of(cls, user: User) -> UserSummary:
+        """The summary of a user whose role is loaded."""
+        role = user.role
+        return cls(
+            user.id,
+            user.username,
+            role.id if role is not None else None,
+            role.name if role is not None else None,
+        )
+
+
+_users, _roles = User.__table__, Role.__table__
+_SUMMARIES = select(
+    _users.c.id,
+    _users.c.username,
+    _roles.c.id.label("role_id"),
+    _roles.c.name.label("role_name"),
+).select_from(_users.outerjoin(_roles))
+_SUMMARY_BY_ID = _SUMMARIES.where(_users.c.id == bindparam("user_id"))
+
+
+def _summaries_page(*, with_role: bool) -> Select[int, str, int, str, int]:
+    # The count rides along each row as an uncorrelated scalar subquery, which
+    # the database works out once.
+    count = select(func.count()).select_from(_users)
+    page = _SUMMARIES
+    if with_role:
+        count = count.where(_users.c.role_id == bindparam("role_id"))
+        page = page.where(_users.c.role_id == bindparam("role_id"))
+    return (
+        page.add_columns(count.scalar_subquery().label("total"))
+        .order_by(_users.c.id)
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+    )
+
+
+_SUMMARIES_PAGE = _summaries_page(with_role=False)
+_ROLE_SUMMARIES_PAGE = _summaries_page(with_role=True)
+
 
 async def get_user_by_username(session: AsyncSession, *, username: str) -> User | None:
     """The user with this username, its role loaded, or None."""
-    result = await session.execute(
-        select(User).options(joinedload(User.role)).where(User.username == username)
-    )
+    result = await session.execute(_USER_BY_USERNAME, {"username": username})
     return result.scalar_one_or_none()
 
 
@@ -78,38 +135,35 @@ async def count_users(session: AsyncSession, *, role_id: int | None = None) -> i
     return (await session.execute(_user_count(role_id))).scalar_one()
 
 
-async def list_users_counted(
-    session: AsyncSession,
+async def list_user_summaries(
+    connection: AsyncConnection,
     *,
     offset: int,
     limit: int,
     role_id: int | None = None,
-) -> tuple[Sequence[User], int]:
-    """A page of users ordered by id (roles loaded) and the total, in one query.
+) -> tuple[list[UserSummary], int]:
+    """A page of users ordered by id and the total, in one query.
 
-    The count rides along each row as an uncorrelated scalar subquery, which
-    the database works out once; only a page past the end (no rows to carry
-    it) asks for the count on its own.
+    Only a page past the end (no rows to carry the total) counts on its own.
     """
-    query = (
-        select(User, _user_count(role_id).scalar_subquery())
-        .options(joinedload(User.role))
-        .order_by(User.id)
-    )
+    values: dict[str, int] = {"offset": offset, "limit": limit}
+    query = _SUMMARIES_PAGE
     if role_id is not None:
-        query = query.where(User.role_id == role_id)
-    rows = (await session.execute(query.offset(offset).limit(limit))).all()
+        values["role_id"] = role_id
+        query = _ROLE_SUMMARIES_PAGE
+    rows = (await connection.execute(query, values)).all()
     if not rows:
-        return [], await count_users(session, role_id=role_id)
-    return [user for user, _count in rows], rows[0][1]
+        total = (await connection.execute(_user_count(role_id))).scalar_one()
+        return [], total
+    return [UserSummary(*row[:4]) for row in rows], rows[0].total
 
 
-async def get_user(session: AsyncSession, user_id: int) -> User | None:
-    """The user with this id, role loaded, or None."""
-    result = await session.execute(
-        select(User).options(joinedload(User.role)).where(User.id == user_id)
-    )
-    return result.scalar_one_or_none()
+async def get_user_summary(
+    connection: AsyncConnection, user_id: int
+) -> UserSummary | None:
+    """The user with this id, or None."""
+    row = (await connection.execute(_SUMMARY_BY_ID, {"user_id": user_id})).first()
+    return None if row is None else UserSummary(*row)
 
 
 async def list_roles(session: AsyncSession) -> Sequence[Role]:

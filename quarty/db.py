@@ -11,6 +11,7 @@ from quart import Quart, current_app, g
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import (
     AsyncAttrs,
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -131,6 +132,15 @@ def get_database() -> Database:
     """The current app's Database."""
     database: Database = current_app.extensions[EXTENSION_KEY]
     return database
+
+
+def connect() -> AsyncConnection:
+    """A pooled connection of the current app, for reads that need no ORM session.
+
+    Use it as `async with connect() as connection:`; it goes back to the pool
+    at the end of the block.
+    """
+    return get_database().engine.connect()
 
 
 def get_session() -> AsyncSession:

@@ -8,7 +8,8 @@ from typing import Any
 from quart import g, url_for
 
 from quarty.api.schemas import PageQuery, RolePublic, UserPublic, UsersPage
-from quarty.models import Role, User
+from quarty.crud import UserSummary
+from quarty.models import Role
 
 # The largest id the routes accept: a placeholder that url_for always builds.
 _ID_PLACEHOLDER = 2147483647
@@ -31,16 +32,17 @@ def id_url(endpoint: str, key: str, value: int) -> str:
     return f"{pair[0]}{value}{pair[1]}"
 
 
-def user_public(user: User) -> UserPublic:
-    """A user (its role loaded) as the API shows it."""
-    role = user.role
+def user_public(user: UserSummary) -> UserPublic:
+    """A user as the API shows it."""
     return UserPublic(
         id=user.id,
         url=id_url("api.get_user", "user_id", user.id),
         username=user.username,
-        role=role.name if role is not None else None,
+        role=user.role_name,
         role_url=(
-            id_url("api.get_role", "role_id", role.id) if role is not None else None
+            id_url("api.get_role", "role_id", user.role_id)
+            if user.role_id is not None
+            else None
         ),
     )
 
@@ -56,7 +58,7 @@ def role_public(role: Role) -> RolePublic:
 
 
 def users_page(
-    users: Sequence[User],
+    users: Sequence[UserSummary],
     *,
     query: PageQuery,
     count: int,

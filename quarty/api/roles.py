@@ -11,7 +11,7 @@ from quarty.api.errors import documents_errors
 from quarty.api.render import page_offset, role_public, users_page
 from quarty.api.schemas import PageQuery, RolePublic, RolesList, UsersPage
 from quarty.api.users import ID
-from quarty.db import get_session
+from quarty.db import connect, get_session
 from quarty.models import Role
 
 
@@ -41,13 +41,13 @@ async def get_role(role_id: int) -> RolePublic:
 async def list_role_users(role_id: int, query_args: PageQuery) -> UsersPage:
     """List the users who hold a role, ordered by id, a page at a time."""
     role = await _role_or_404(role_id)
-    session = get_session()
-    users, count = await crud.list_users_counted(
-        session,
-        offset=page_offset(query_args),
-        limit=query_args.per_page,
-        role_id=role.id,
-    )
+    async with connect() as connection:
+        users, count = await crud.list_user_summaries(
+            connection,
+            offset=page_offset(query_args),
+            limit=query_args.per_page,
+            role_id=role.id,
+        )
     return users_page(
         users,
         query=query_args,

@@ -18,7 +18,8 @@ from quarty.api.schemas import (
     UserPublic,
     UsersPage,
 )
-from quarty.db import get_session
+from quarty.crud import UserSummary
+from quarty.db import connect, get_session
 
 # Ids are 32-bit integers in the store; anything else cannot name a row.
 ID = "int(min=1, max=2147483647)"
@@ -31,10 +32,10 @@ ID = "int(min=1, max=2147483647)"
 @documents_errors(400)
 async def list_users(query_args: PageQuery) -> UsersPage:
     """List users, ordered by id, a page at a time."""
-    session = get_session()
-    users, count = await crud.list_users_counted(
-        session, offset=page_offset(query_args), limit=query_args.per_page
-    )
+    async with connect() as connection:
+        users, count = await crud.list_user_summaries(
+            connection, offset=page_offset(query_args), limit=query_args.per_page
+        )
     return users_page(users, query=query_args, count=count, endpoint="api.list_users")
 
 
@@ -44,7 +45,8 @@ async def list_users(query_args: PageQuery) -> UsersPage:
 @documents_errors(404)
 async def get_user(user_id: int) -> UserPublic:
     """Get one user."""
-    user = await crud.get_user(get_session(), user_id)
+    async with connect() as connection:
+        user = await crud.get_user_summary(connection, user_id)
     if user is None:
         raise NotFound(f"There is no user with id {user_id}.")
     return user_public(user)
@@ -61,4 +63,4 @@ async def create_user(data: UserCreate) -> tuple[UserPublic, int, LocationHeader
     if not created:
         raise Conflict(f"A user named {data.username!r} already exists.")
     location = url_for("api.get_user", user_id=user.id, _external=True)
-    return user_public(user), 201, LocationHeader(location=location)
+    return user_public(UserSummary.of(user)), 201, LocationHeader(location=location)
