@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from quart import g, url_for
+from quart import url_for
 
 from quarty.api.schemas import PageQuery, RolePublic, UserPublic, UsersPage
 from quarty.crud import UserSummary
@@ -15,35 +15,43 @@ from quarty.models import Role
 _ID_PLACEHOLDER = 2147483647
 
 
-def id_url(endpoint: str, key: str, value: int) -> str:
-    """`url_for(endpoint, **{key: value}, _external=True)`, built once per request.
+class IdUrl:
+    """`url_for(endpoint, **{key: id}, _external=True)` for any id, built once.
 
-    Werkzeug's URL building is a large part of a page of users (two URLs per
+    Werkzeug's URL building was a large part of a page of users (two URLs per
     user); the URL around the id is the same for every id, so it is built once
-    with a placeholder and the id is put between its two halves.
+    with a placeholder and each id is put between its two halves.
     """
-    halves: dict[str, tuple[str, str]] = g.setdefault("_api_id_urls", {})
-    pair = halves.get(endpoint)
-    if pair is None:
+
+    def __init__(self, endpoint: str, key: str) -> None:
         values: dict[str, Any] = {key: _ID_PLACEHOLDER}
         url = url_for(endpoint, _external=True, **values)
-        prefix, _, suffix = url.rpartition(str(_ID_PLACEHOLDER))
-        pair = halves[endpoint] = (prefix, suffix)
-    return f"{pair[0]}{value}{pair[1]}"
+        self.prefix, _, self.suffix = url.rpartition(str(_ID_PLACEHOLDER))
+
+    def __call__(self, value: int) -> str:
+        return f"{self.prefix}{value}{self.suffix}"
 
 
-def user_public(user: UserSummary) -> UserPublic:
-    """A user as the API shows it."""
+def id_url(endpoint: str, key: str, value: int) -> str:
+    """`url_for(endpoint, **{key: value}, _external=True)`, through an IdUrl."""
+    return IdUrl(endpoint, key)(value)
+
+
+def user_public(
+    user: UserSummary,
+    *,
+    user_url: IdUrl | None = None,
+    role_url: IdUrl | None = None,
+) -> UserPublic:
+    """A user as the API shows it; a list passes the IdUrls it made once."""
+    user_url = user_url or IdUrl("api.get_user", "user_id")
+    role_url = role_url or IdUrl("api.get_role", "role_id")
     return UserPublic(
         id=user.id,
-        url=id_url("api.get_user", "user_id", user.id),
+        url=user_url(user.id),
         username=user.username,
         role=user.role_name,
-        role_url=(
-            id_url("api.get_role", "role_id", user.role_id)
-            if user.role_id is not None
-            else None
-        ),
+        role_url=role_url(user.role_id) if user.role_id is not None else None,
     )
 
 
@@ -73,8 +81,12 @@ def users_page(
         )
 
     has_next = query.page * query.per_page < count
+    user_url = IdUrl("api.get_user", "user_id")
+    role_url = IdUrl("api.get_role", "role_id")
     return UsersPage(
-        users=[user_public(user) for user in users],
+        users=[
+            user_public(user, user_url=user_url, role_url=role_url) for user in users
+        ],
         prev=page_url(query.page - 1) if query.page > 1 else None,
         next=page_url(query.page + 1) if has_next else None,
         count=count,
