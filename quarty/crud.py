@@ -9,6 +9,7 @@ from sqlalchemy import Insert, Select, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from quarty.models import Role, User
 
@@ -92,13 +93,16 @@ async def get_or_create_user(
     if known is not None:
         return known, False
     insert_user = _insert_ignoring_conflicts(session, User).values(username=username)
-    created_id = (
-        await session.execute(insert_user.returning(User.id))
-    ).scalar_one_or_none()
+    created = (await session.scalars(insert_user.returning(User))).one_or_none()
+    if created is not None:
+        # The new row has no role (nothing sets one): known without a query.
+        set_committed_value(created, "role", None)
+        return created, True
+    # Another request inserted the name in between: its row is the user.
     user = await get_user_by_username(session, username=username)
     if user is None:  # pragma: no cover - the row was deleted in between
         raise LookupError(f"user {username!r} vanished during creation")
-    return user, created_id is not None
+    return user, False
 
 
 def _insert_ignoring_conflicts(
