@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from quart import Quart, Response, current_app, jsonify, render_template, request
+from quart import Quart, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from quarty.pages import render_page
 
 HTML_ERROR_PAGES = {404: "404.html", 500: "500.html"}
 
@@ -42,7 +44,7 @@ async def _http_error(error: HTTPException) -> Response:
         response = json_error(status, message)
     else:
         template = HTML_ERROR_PAGES.get(status, "error.html")
-        body = await render_template(template, status=status, error=error)
+        body = await render_page(template, status=status, error=error)
         response = Response(body, status=status, content_type="text/html")
     # Keep headers such as Allow on 405.
     for name, value in error.get_headers():

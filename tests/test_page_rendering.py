@@ -1,0 +1,57 @@
+"""The pages' fast rendering paths give what the slow ones they replace gave."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from quart import Quart, flash, render_template
+
+from quarty.main.forms import NameForm
+from quarty.pages import page_environment, render_page
+
+# moment() stamps each render with the time it ran.
+TIME_ELEMENT = re.compile(r"<time [^>]*>[^<]*</time>")
+
+
+def without_times(html: str) -> str:
+    return TIME_ELEMENT.sub("<time>", html)
+
+
+@pytest.mark.parametrize(
+    ("path", "template", "context"),
+    [
+        ("/user/ada", "user.html", {"name": "ada <b>"}),
+        ("/missing", "404.html", {"status": 404, "error": None}),
+    ],
+)
+async def test_pages_render_as_quarts_async_render_template(
+    app: Quart, path: str, template: str, context: dict[str, object]
+) -> None:
+    async with app.test_request_context(path):
+        fast = await render_page(template, **context)
+        slow = await render_template(template, **context)
+    assert without_times(fast) == without_times(slow)
+    assert "<time>" in without_times(fast)
+
+
+async def test_name_page_with_errors_and_a_flash_renders_as_quarts(app: Quart) -> None:
+    async with app.test_request_context(
+        "/", method="POST", form={"name": "", "csrf_token": "forged"}
+    ):
+        form = await NameForm.from_request()
+        form.validate()
+        await flash("Looks like you have changed your name!")
+        context = {"form": form, "name": "<i>ada</i>", "known": True}
+        fast = await render_page("index.html", **context)
+        slow = await render_template("index.html", **context)
+    assert without_times(fast) == without_times(slow)
+    assert "Looks like you have changed your name!" in fast
+    assert 'class="form-control is-invalid"' in fast
+    assert "&lt;i&gt;ada&lt;/i&gt;" in fast
+
+
+async def test_filters_registered_after_create_app_reach_the_pages(app: Quart) -> None:
+    app.add_template_filter(lambda text: text.upper(), "shout")
+    template = page_environment(app).from_string("{{ 'quiet'|shout }}")
+    assert template.render() == "QUIET"
