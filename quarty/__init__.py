@@ -13,7 +13,7 @@ __all__ = ["create_app"]
 
 def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     """Build an app from a named config (else QUARTY_CONFIG, else default)."""
-    from quarty import assets, cli, db, errors, extensions, mail, pages
+    from quarty import assets, cli, db, errors, extensions, mail, pages, urls
     from quarty.config import select_config
     from quarty.moment import moment
     from quarty.sessions import SessionInterface
@@ -37,6 +37,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     mail.init_app(app)
     app.jinja_env.globals["moment"] = moment
     pages.init_app(app)
+    urls.init_app(app)
 
     from quarty.api import bp as api_bp
     from quarty.main import bp as main_bp

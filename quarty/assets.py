@@ -5,44 +5,12 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from quart import (
-    Quart,
-    Response,
-    current_app,
-    has_request_context,
-    request,
-    send_from_directory,
-    url_for,
-)
+from quart import Quart, Response, send_from_directory
 from werkzeug.exceptions import NotFound
 
 ONE_DAY = 24 * 3600
 # The files the API docs page (quart-schema's Swagger UI) loads.
 SWAGGER_UI_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui.css"})
-
-
-ASSET_URLS_KEY = "quarty.asset_urls"
-# Templates name a handful of files; the bound keeps the memo small whatever happens.
-MAX_ASSET_URLS = 256
-
-
-def asset_url(endpoint: str, filename: str) -> str:
-    """`url_for(endpoint, filename=filename)` for a front-end file, memoized.
-
-    A file's relative URL depends only on the app's root path, so each page's
-    stylesheets and scripts need not go through Werkzeug's URL builder on
-    every render.
-    """
-    if not has_request_context():
-        return url_for(endpoint, filename=filename)
-    urls: dict[tuple[str, str, str], str] = current_app.extensions[ASSET_URLS_KEY]
-    key = (request.root_path, endpoint, filename)
-    url = urls.get(key)
-    if url is None:
-        url = url_for(endpoint, filename=filename)
-        if len(urls) < MAX_ASSET_URLS:
-            urls[key] = url
-    return url
 
 
 def package_dir(package: str) -> Path:
@@ -71,8 +39,6 @@ def init_app(app: Quart) -> None:
     """Serve Bootstrap at /vendor/bootstrap/… and Swagger UI at /vendor/swagger-ui/…"""
     root = bootstrap_dir()
     swagger_root = swagger_ui_dir()
-    app.extensions[ASSET_URLS_KEY] = {}
-    app.jinja_env.globals["asset_url"] = asset_url
 
     @app.route("/vendor/bootstrap/<path:filename>")
     async def bootstrap_asset(filename: str) -> Response:

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from quart import Quart, flash, render_template
+from quart.testing import QuartClient
 
 from quarty.main.forms import NameForm
 from quarty.pages import page_environment, render_page
@@ -55,3 +56,22 @@ async def test_filters_registered_after_create_app_reach_the_pages(app: Quart) -
     app.add_template_filter(lambda text: text.upper(), "shout")
     template = page_environment(app).from_string("{{ 'quiet'|shout }}")
     assert template.render() == "QUIET"
+
+
+async def test_layout_links_follow_the_root_path(client: QuartClient) -> None:
+    mounted = await (await client.get("/", root_path="/quarty")).get_data(True)
+    plain = await (await client.get("/")).get_data(True)
+    assert 'href="/quarty/static/css/quarty.css"' in mounted
+    assert 'src="/quarty/static/js/moment.js"' in mounted
+    assert 'class="navbar-brand" href="/quarty/"' in mounted
+    assert 'href="/static/css/quarty.css"' in plain
+    assert 'href="/vendor/bootstrap/css/bootstrap.min.css"' in plain
+    assert 'class="navbar-brand" href="/"' in plain
+
+
+async def test_home_link_is_active_only_on_the_home_page(client: QuartClient) -> None:
+    home = await (await client.get("/")).get_data(True)
+    greeting = await (await client.get("/user/ada")).get_data(True)
+    assert 'class="nav-link active"' in home
+    assert 'class="nav-link active"' not in greeting
+    assert 'class="nav-link"' in greeting
