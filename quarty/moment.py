@@ -22,10 +22,13 @@ class Moment:
         if timestamp.tzinfo is None:  # naive values are UTC by convention
             timestamp = timestamp.replace(tzinfo=UTC)
         self.timestamp = timestamp.astimezone(UTC)
-
-    @property
-    def iso(self) -> str:
-        return self.timestamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        self.iso = self.timestamp.isoformat(timespec="milliseconds").replace(
+            "+00:00", "Z"
+        )
+        # Made once, not per element: a page shows one instant several ways.
+        self._time_attributes = f'class="quarty-moment" datetime="{escape(self.iso)}"'
+        # The UTC stamp is the text until the script formats it (and if it never runs).
+        self._text = escape(self.timestamp.strftime("%Y-%m-%d %H:%M:%S UTC"))
 
     def format(self, fmt: str = "LLL") -> Markup:
         """The instant in a moment.js localized format (L, LL, LLL, LLLL, LT, LTS)."""
@@ -44,19 +47,13 @@ class Moment:
     def _render(
         self, kind: str, *, fmt: str = "", refresh: bool | int = False
     ) -> Markup:
-        attributes = [
-            'class="quarty-moment"',
-            f'datetime="{escape(self.iso)}"',
-            f'data-kind="{escape(kind)}"',
-        ]
+        attributes = [self._time_attributes, f'data-kind="{escape(kind)}"']
         if fmt:
             attributes.append(f'data-format="{escape(fmt)}"')
         if refresh:
             interval = DEFAULT_REFRESH_MS if refresh is True else int(refresh)
             attributes.append(f'data-refresh="{interval}"')
-        # The UTC stamp is the text until the script formats it (and if it never runs).
-        text = escape(self.timestamp.strftime("%Y-%m-%d %H:%M:%S UTC"))
-        return Markup(f"<time {' '.join(attributes)}>{text}</time>")
+        return Markup(f"<time {' '.join(attributes)}>{self._text}</time>")
 
 
 def moment(timestamp: datetime | None = None) -> Moment:
