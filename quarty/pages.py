@@ -15,6 +15,8 @@ from jinja2 import Environment
 from quart import Quart, current_app
 from quart.signals import before_render_template, template_rendered
 
+from quarty.form_html import render_form
+
 PAGE_ENV_KEY = "quarty.page_templates"
 
 
@@ -49,6 +51,7 @@ async def render_page(template_name: str, **context: Any) -> str:
 
 def init_app(app: Quart) -> None:
     """Make the sync overlay; templates it compiles are cached apart from Quart's."""
+    app.jinja_env.globals["render_form"] = render_form
     # An overlay shares the globals, filters and tests dicts themselves, so
     # what is registered on app.jinja_env later reaches the pages too.
     app.extensions[PAGE_ENV_KEY] = app.jinja_env.overlay(enable_async=False)
