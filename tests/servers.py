@@ -1,4 +1,4 @@
-"""Real hypercorn processes (and the commands a deployer runs) for the tests."""
+"""Real hypercorn and uvicorn processes (and a deployer's commands) for the tests."""
 
 from __future__ import annotations
 
@@ -121,10 +121,12 @@ class Hypercorn:
                 return
             # The port was taken in between, or the server failed: say which.
             if attempt == attempts - 1 or "Address already in use" not in self.log:
-                raise AssertionError(f"hypercorn did not start:\n{self.log}")
+                raise AssertionError(
+                    f"{type(self).__name__} did not start:\n{self.log}"
+                )
 
     def worker_pids(self) -> set[int]:
-        """The live worker processes (hypercorn spawns them with multiprocessing)."""
+        """The live worker processes (spawned with multiprocessing)."""
         assert self.process is not None
         return {
             pid
@@ -167,17 +169,25 @@ class Hypercorn:
             process.kill()
             await asyncio.to_thread(process.wait)
 
+    def command(self) -> list[str]:
+        """The command line that starts the server on self.port."""
+        return [
+            str(BIN / "hypercorn"),
+            "--config",
+            str(HYPERCORN_TOML),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "quarty.asgi:app",
+        ]
+
+    def listening(self) -> bool:
+        """Whether the log says that every worker listens."""
+        return self.log.count(f"Running on {self.url} ") >= self.workers
+
     def _spawn(self) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    str(BIN / "hypercorn"),
-                    "--config",
-                    str(HYPERCORN_TOML),
-                    "--bind",
-                    f"127.0.0.1:{self.port}",
-                    "quarty.asgi:app",
-                ],
+                self.command(),
                 env=self.environment,
                 cwd=self.log_path.parent,
                 stdin=subprocess.DEVNULL,
@@ -188,19 +198,37 @@ class Hypercorn:
     async def _wait_until_listening(self) -> bool:
         process = self.process
         assert process is not None
-        ready = f"Running on {self.url} "
         try:
             await poll_until(
-                lambda: (
-                    self.log.count(ready) >= self.workers or process.poll() is not None
-                ),
-                seconds=60,
+                lambda: self.listening() or process.poll() is not None, seconds=60
             )
         except TimeoutError:
             process.kill()
             await asyncio.to_thread(process.wait)
             return False
         return process.poll() is None
+
+
+class Uvicorn(Hypercorn):
+    """`python -m quarty.serve` (uvicorn, 2 workers) on 127.0.0.1 and a free port."""
+
+    def __init__(self, environment: dict[str, str], log_path: Path) -> None:
+        super().__init__(environment, log_path)
+        self.workers = 2
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "quarty.serve",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
+
+    def listening(self) -> bool:
+        return self.log.count("Application startup complete.") >= self.workers
 
 
 def _live_children(parent_pid: int) -> list[int]:

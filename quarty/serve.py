@@ -1,0 +1,80 @@
+"""Serve quarty with uvicorn's worker processes: `python -m quarty.serve`.
+
+The same as `uvicorn quarty.asgi:app --workers 2 --loop uvloop --http httptools`,
+with what the bare command gets wrong for a deployment fixed:
+
+- The configuration is checked once in this process before any worker starts.
+  A worker that cannot import the app exits with an ordinary error, which
+  uvicorn's supervisor answers by starting another, forever.
+- A worker whose startup fails stops the server with exit code 3; uvicorn's
+  supervisor stops too, but exits 0.
+- Stopping waits at most GRACEFUL_TIMEOUT for requests in flight (hypercorn.toml's
+  graceful_timeout), then each worker's shutdown drains the mail outbox.
+- X-Forwarded-* headers are not believed, as under hypercorn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.importer import import_from_string
+from uvicorn.supervisors import Multiprocess
+
+from quarty.config import ConfigError
+
+APP = "quarty.asgi:app"
+# Seconds a stopping worker waits for requests in flight before it cancels them.
+GRACEFUL_TIMEOUT = 15
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line: where to listen and how many workers."""
+    parser = argparse.ArgumentParser(
+        prog="python -m quarty.serve",
+        description="Serve quarty with uvicorn (uvloop, httptools) in workers.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
+    parser.add_argument("--port", type=int, default=5000, help="default: %(default)s")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="processes (default: %(default)s)"
+    )
+    return parser.parse_args(argv)
+
+
+def uvicorn_config(host: str, port: int, workers: int) -> uvicorn.Config:
+    """uvicorn's settings for quarty."""
+    return uvicorn.Config(
+        APP,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        # A lifespan error stops the worker instead of serving without startup.
+        lifespan="on",
+        proxy_headers=False,
+        timeout_graceful_shutdown=GRACEFUL_TIMEOUT,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Check the configuration, serve until SIGTERM or SIGINT; return the exit code."""
+    arguments = parse_arguments(argv)
+    try:
+        import_from_string(APP)
+    except ConfigError as error:
+        sys.stderr.write(f"quarty: {error}\n")
+        return STARTUP_FAILURE
+    config = uvicorn_config(arguments.host, arguments.port, arguments.workers)
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    if any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes):
+        return STARTUP_FAILURE
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
