@@ -37,17 +37,18 @@ class QuartForm(Form):
         csrf_class = _SessionCSRF
         csrf_field_name = CSRF_FIELD
 
-        @property
-        def csrf_secret(self) -> bytes:
-            return str(current_app.config["SECRET_KEY"]).encode()
-
-        @property
-        def csrf_time_limit(self) -> timedelta:
-            return timedelta(seconds=current_app.config["WTF_CSRF_TIME_LIMIT"])
-
-        @property
-        def csrf_context(self) -> Any:
-            return session
+    def __init__(self, formdata: Any = None, **kwargs: Any) -> None:
+        # The CSRF settings are read once per form (WTForms reads each of them
+        # several times per token), and the context is the session object
+        # itself, not Quart's proxy, which WTForms would probe for attributes.
+        config = current_app.config
+        csrf_meta = {
+            "csrf_secret": str(config["SECRET_KEY"]).encode(),
+            "csrf_time_limit": timedelta(seconds=config["WTF_CSRF_TIME_LIMIT"]),
+            "csrf_context": session._get_current_object(),  # type: ignore[attr-defined]
+        }
+        kwargs["meta"] = csrf_meta | (kwargs.get("meta") or {})
+        super().__init__(formdata, **kwargs)
 
     @classmethod
     async def from_request(cls, **kwargs: Any) -> Self:
