@@ -71,6 +71,8 @@ class Config:
     MAIL_CLAIM_LEASE: float = float(_env_int("MAIL_CLAIM_LEASE", 300))
     MAIL_POLL_INTERVAL: float = float(_env_int("MAIL_POLL_INTERVAL", 60))
     MAIL_SHUTDOWN_TIMEOUT: float = float(_env_int("MAIL_SHUTDOWN_TIMEOUT", 10))
+    # How many due messages a sender claims at once and sends over one connection.
+    MAIL_BATCH_SIZE: int = _env_int("MAIL_BATCH_SIZE", 50)
 
     # Request bodies above this size are refused with 413.
     MAX_CONTENT_LENGTH: int = _env_int("MAX_CONTENT_LENGTH", 64 * 1024)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quarty import create_app
 from quarty.db import Database
 from quarty.mail import OutboxSender, queue_email
-from quarty.mail.outbox import claim_next, mark_sent, utc_now
+from quarty.mail.outbox import SENT_OUTCOME, Claim, claim_due, record, utc_now
 from quarty.models import OutboxMessage
 from tests.helpers import submit_name
 from tests.smtp import (
@@ -234,6 +234,13 @@ async def test_a_sender_that_lost_its_lease_cannot_overwrite_the_new_owner(
     await app_database(app).dispose()
 
 
+async def claim_next(
+    session: AsyncSession, *, claimed_by: str, lease: float
+) -> Claim | None:
+    claims = await claim_due(session, claimed_by=claimed_by, lease=lease, limit=1)
+    return claims[0] if claims else None
+
+
 async def _take_over(session: AsyncSession) -> None:
     first = await claim_next(session, claimed_by="first", lease=60)
     assert first is not None
@@ -243,8 +250,8 @@ async def _take_over(session: AsyncSession) -> None:
     assert second is not None
     assert second.attempts == first.attempts + 1
 
-    assert await mark_sent(session, first) is False
-    assert await mark_sent(session, second) is True
+    assert await record(session, [(first, SENT_OUTCOME)]) == [first]
+    assert await record(session, [(second, SENT_OUTCOME)]) == []
     row = await session.get(OutboxMessage, second.id, populate_existing=True)
     assert row is not None
     assert (row.status, row.claimed_by) == ("sent", "second")
@@ -254,7 +261,9 @@ async def test_two_app_instances_never_send_the_same_message(
     app_settings: dict[str, object], smtp_server: SmtpServer
 ) -> None:
     smtp_server.handler.delay = 0.01
-    async with started_app(app_settings) as first, started_app(app_settings) as second:
+    # Small batches, so that both senders get a share of the 30 messages.
+    settings = {**app_settings, "MAIL_BATCH_SIZE": 3}
+    async with started_app(settings) as first, started_app(settings) as second:
         ids = await queue_messages(first, 30)
         for app in (first, second):
             sender_of(app).notify(ids[0])

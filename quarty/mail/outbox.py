@@ -1,21 +1,24 @@
 """The outbox table's queries: queue, claim, finish, list and retry messages.
 
-A sender claims one due message with a single UPDATE … WHERE id = (SELECT …)
-… RETURNING: the row changes from pending to sending only if it is still due
-when the UPDATE runs, so of two senders exactly one gets it. SQLite runs one
-writer at a time; PostgreSQL adds FOR UPDATE SKIP LOCKED to the subquery so
-senders pass over a row another one is claiming instead of waiting on it.
-A claim is a lease: a row left in `sending` longer than MAIL_CLAIM_LEASE (its
-sender crashed) is due again. A claim is named by (claimed_by, attempts), so a
-sender whose lease was taken over cannot overwrite the new owner's result.
+A sender claims a batch of due messages with a single WITH candidates AS
+(SELECT … LIMIT n) UPDATE … WHERE id IN candidates … RETURNING: a row changes
+from pending to sending only if it is still due when the UPDATE runs, so of two
+senders exactly one gets it. SQLite runs one writer at a time; PostgreSQL adds
+FOR UPDATE SKIP LOCKED to the candidates so senders pass over rows another one
+is claiming instead of waiting on them. A claim is a lease: a row left in
+`sending` longer than MAIL_CLAIM_LEASE (its sender crashed) is due again. A
+claim is named by (claimed_by, attempts), so a sender whose lease was taken
+over cannot overwrite the new owner's result. What became of a batch is
+recorded in one transaction.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -93,23 +96,29 @@ def _due(row: Any, now: datetime, lease: float) -> ColumnElement[bool]:
     )
 
 
-async def claim_next(
-    session: AsyncSession, *, claimed_by: str, lease: float
-) -> Claim | None:
-    """Claim the next due message for this sender, or None. Commits."""
+async def claim_due(
+    session: AsyncSession, *, claimed_by: str, lease: float, limit: int
+) -> list[Claim]:
+    """Claim up to `limit` due messages for this sender, by id. Commits."""
     now = utc_now()
     candidate_row = aliased(OutboxMessage, name="candidate")
-    candidate = (
+    candidates = (
         select(candidate_row.id)
         .where(_due(candidate_row, now, lease))
         .order_by(candidate_row.next_attempt_at, candidate_row.id)
-        .limit(1)
+        .limit(limit)
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
+        # Evaluated once: PostgreSQL may run an IN (subquery) again per row,
+        # and with SKIP LOCKED each run can pick other rows, past the LIMIT.
+        .cte("candidates")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     claim = (
         update(OutboxMessage)
-        .where(OutboxMessage.id == candidate, _due(OutboxMessage, now, lease))
+        .where(
+            OutboxMessage.id.in_(select(candidates.c.id)),
+            _due(OutboxMessage, now, lease),
+        )
         .values(
             status=SENDING,
             claimed_by=claimed_by,
@@ -124,69 +133,86 @@ async def claim_next(
             OutboxMessage.message,
         )
     )
-    row = (await session.execute(claim, execution_options=_NO_SYNC)).one_or_none()
+    rows = (await session.execute(claim, execution_options=_NO_SYNC)).all()
     await session.commit()
-    if row is None:
-        return None
-    return Claim(
-        id=row.id,
-        attempts=row.attempts,
-        claimed_by=claimed_by,
-        sender=row.sender,
-        recipient=row.recipient,
-        message=row.message,
-    )
+    # RETURNING gives no order; the oldest messages go first.
+    return [
+        Claim(
+            id=row.id,
+            attempts=row.attempts,
+            claimed_by=claimed_by,
+            sender=row.sender,
+            recipient=row.recipient,
+            message=row.message,
+        )
+        for row in sorted(rows, key=lambda row: row.id)
+    ]
 
 
-async def _finish(session: AsyncSession, claim: Claim, **values: Any) -> bool:
-    held = update(OutboxMessage).where(
-        OutboxMessage.id == claim.id,
-        OutboxMessage.status == SENDING,
-        OutboxMessage.claimed_by == claim.claimed_by,
-        OutboxMessage.attempts == claim.attempts,
-    )
-    result = await session.execute(held.values(**values), execution_options=_NO_SYNC)
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a claimed message, to be recorded in its row.
+
+    `sent`; `retry` after `delay` seconds (the attempt counted); `failed` for
+    good; or `released` unfinished, pending at once, the attempt not counted.
+    """
+
+    kind: Literal["sent", "retry", "failed", "released"]
+    reason: str | None = None
+    delay: float = 0.0
+
+    def values(self, now: datetime) -> dict[str, Any]:
+        """The row's new column values."""
+        if self.kind == "sent":
+            # When recorded: a sender records within a fraction of a second.
+            return {"status": SENT, "sent_at": now, "last_error": None}
+        if self.kind == "failed":
+            return {"status": FAILED, "last_error": self.reason}
+        unclaimed = {"status": PENDING, "claimed_by": None, "claimed_at": None}
+        if self.kind == "retry":
+            return {
+                **unclaimed,
+                "next_attempt_at": now + timedelta(seconds=self.delay),
+                "last_error": self.reason,
+            }
+        return {**unclaimed, "attempts": OutboxMessage.attempts - 1}
+
+
+SENT_OUTCOME = Outcome("sent")
+RELEASED_OUTCOME = Outcome("released")
+
+
+async def record(
+    session: AsyncSession, outcomes: Sequence[tuple[Claim, Outcome]]
+) -> list[Claim]:
+    """Record what became of claimed messages, in one transaction. Commits.
+
+    A row changes only while its claim holds, so a sender whose lease was
+    taken over cannot overwrite the new owner's result; the claims that had
+    been taken over are returned. One UPDATE covers every claim with the same
+    outcome and attempt number: a batch that all went out is one statement.
+    """
+    now = utc_now()
+    groups: dict[tuple[str, int, Outcome], list[int]] = defaultdict(list)
+    for claim, outcome in outcomes:
+        groups[claim.claimed_by, claim.attempts, outcome].append(claim.id)
+    held: set[int] = set()
+    for (claimed_by, attempts, outcome), ids in groups.items():
+        statement = (
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(ids),
+                OutboxMessage.status == SENDING,
+                OutboxMessage.claimed_by == claimed_by,
+                OutboxMessage.attempts == attempts,
+            )
+            .values(**outcome.values(now))
+            .returning(OutboxMessage.id)
+        )
+        result = await session.execute(statement, execution_options=_NO_SYNC)
+        held.update(result.scalars())
     await session.commit()
-    return _rowcount(result) == 1
-
-
-async def mark_sent(session: AsyncSession, claim: Claim) -> bool:
-    """Record a delivery; False if the claim had been taken over. Commits."""
-    return await _finish(
-        session, claim, status=SENT, sent_at=utc_now(), last_error=None
-    )
-
-
-async def mark_retry(
-    session: AsyncSession, claim: Claim, *, reason: str, delay: float
-) -> bool:
-    """Put the message back as pending after a delay. Commits."""
-    return await _finish(
-        session,
-        claim,
-        status=PENDING,
-        next_attempt_at=utc_now() + timedelta(seconds=delay),
-        claimed_by=None,
-        claimed_at=None,
-        last_error=reason,
-    )
-
-
-async def mark_failed(session: AsyncSession, claim: Claim, *, reason: str) -> bool:
-    """Give up on the message, keeping the reason. Commits."""
-    return await _finish(session, claim, status=FAILED, last_error=reason)
-
-
-async def release(session: AsyncSession, claim: Claim) -> bool:
-    """Hand an unfinished claim back as pending, the attempt not counted. Commits."""
-    return await _finish(
-        session,
-        claim,
-        status=PENDING,
-        attempts=OutboxMessage.attempts - 1,
-        claimed_by=None,
-        claimed_at=None,
-    )
+    return [claim for claim, _outcome in outcomes if claim.id not in held]
 
 
 async def next_due_at(session: AsyncSession, *, lease: float) -> datetime | None:

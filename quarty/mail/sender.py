@@ -7,15 +7,11 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty.db import Database
 from quarty.mail import outbox
-from quarty.mail.outbox import Claim
+from quarty.mail.batch import send_batch
 from quarty.mail.settings import MailSettings
-from quarty.mail.smtp import deliver, describe_failure
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +21,14 @@ MIN_WAIT = 0.01
 
 
 class OutboxSender:
-    """Sends due outbox messages one by one, from a task owned by the app.
+    """Sends due outbox messages, from a task owned by the app.
 
-    `notify()` wakes it after a commit queued mail; otherwise it wakes when the
-    next retry is due, or every MAIL_POLL_INTERVAL to pick up what other
-    instances left. `stop()` lets it send what is due, within
-    MAIL_SHUTDOWN_TIMEOUT, and hands back an unfinished send as pending.
+    It claims up to MAIL_BATCH_SIZE due messages at a time and sends them over
+    one SMTP connection (quarty.mail.batch). `notify()` wakes it after a commit
+    queued mail; otherwise it wakes when the next retry is due, or every
+    MAIL_POLL_INTERVAL to pick up what other instances left. `stop()` lets it
+    send what is due, within MAIL_SHUTDOWN_TIMEOUT, and hands back unfinished
+    sends as pending.
     """
 
     def __init__(self, database: Database, settings: MailSettings) -> None:
@@ -89,13 +87,24 @@ class OutboxSender:
         """Claim and send due messages until none is left; return how many sent."""
         sent = 0
         while True:
+            # A commit notified from here on is either seen by this claim or
+            # sets the event again, and the pass goes on.
+            self._wake.clear()
             async with self.database.sessionmaker() as session:
-                claim = await outbox.claim_next(
-                    session, claimed_by=self.name, lease=self.settings.claim_lease
+                claims = await outbox.claim_due(
+                    session,
+                    claimed_by=self.name,
+                    lease=self.settings.claim_lease,
+                    limit=self.settings.batch_size,
                 )
-            if claim is None:
+            if not claims:
                 return sent
-            sent += await self._send(claim)
+            sent += await send_batch(self.database, self.settings, claims)
+            # A short batch took all that was due when it was claimed; unless
+            # mail was queued (or a stop asked for) since, nothing is left, and
+            # the empty claim that would show it, a write, is not needed.
+            if len(claims) < self.settings.batch_size and not self._wake.is_set():
+                return sent
 
     async def _run(self) -> None:
         while True:
@@ -113,76 +122,6 @@ class OutboxSender:
                     await self._wake.wait()
             except TimeoutError:
                 pass
-            self._wake.clear()
-
-    async def _send(self, claim: Claim) -> int:
-        if claim.attempts > self.settings.max_attempts:
-            # Its earlier senders died mid-send each time; stop the crash loop.
-            reason = f"gave up after {claim.attempts - 1} interrupted attempts"
-            await self._finish(
-                claim, lambda s: outbox.mark_failed(s, claim, reason=reason)
-            )
-            logger.error("mail %d failed: %s", claim.id, reason)
-            return 0
-        try:
-            async with asyncio.timeout(self.settings.send_deadline):
-                reply = await deliver(
-                    self.settings,
-                    sender=claim.sender,
-                    recipients=[claim.recipient],
-                    message=claim.message,
-                )
-        except asyncio.CancelledError:
-            # Shutdown ran out of time: the message goes back to pending.
-            await self._finish(claim, lambda s: outbox.release(s, claim))
-            raise
-        except Exception as error:
-            await self._record_failure(claim, error)
-            return 0
-        await self._finish(claim, lambda s: outbox.mark_sent(s, claim))
-        logger.info("mail %d sent to %s: %s", claim.id, claim.recipient, reply)
-        return 1
-
-    async def _record_failure(self, claim: Claim, error: Exception) -> None:
-        failure = describe_failure(error)
-        if failure.permanent or claim.attempts >= self.settings.max_attempts:
-            await self._finish(
-                claim, lambda s: outbox.mark_failed(s, claim, reason=failure.reason)
-            )
-            logger.error(
-                "mail %d to %s failed after %d attempts: %s",
-                claim.id,
-                claim.recipient,
-                claim.attempts,
-                failure.reason,
-            )
-            return
-        delay = self.settings.retry_delay(claim.attempts)
-        await self._finish(
-            claim,
-            lambda s: outbox.mark_retry(s, claim, reason=failure.reason, delay=delay),
-        )
-        logger.warning(
-            "mail %d to %s not sent (attempt %d of %d), retrying in %.1f s: %s",
-            claim.id,
-            claim.recipient,
-            claim.attempts,
-            self.settings.max_attempts,
-            delay,
-            failure.reason,
-        )
-
-    async def _finish(
-        self, claim: Claim, record: Callable[[AsyncSession], Awaitable[bool]]
-    ) -> None:
-        async with self.database.sessionmaker() as session:
-            held = await record(session)
-        if not held:
-            logger.warning(
-                "mail %d: the claim expired and another sender took the message "
-                "over; it may be delivered twice",
-                claim.id,
-            )
 
     async def _seconds_to_next_due(self) -> float:
         try:

@@ -58,6 +58,8 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
         )
     if int(config.get("MAIL_MAX_ATTEMPTS", 1)) < 1:
         problems.append("MAIL_MAX_ATTEMPTS must be at least 1")
+    if int(config.get("MAIL_BATCH_SIZE", 1)) < 1:
+        problems.append("MAIL_BATCH_SIZE must be at least 1")
     return problems
 
 
@@ -82,6 +84,7 @@ class MailSettings:
     claim_lease: float
     poll_interval: float
     shutdown_timeout: float
+    batch_size: int
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> MailSettings:
@@ -104,12 +107,13 @@ class MailSettings:
             claim_lease=float(config["MAIL_CLAIM_LEASE"]),
             poll_interval=float(config["MAIL_POLL_INTERVAL"]),
             shutdown_timeout=float(config["MAIL_SHUTDOWN_TIMEOUT"]),
+            batch_size=max(1, int(config["MAIL_BATCH_SIZE"])),
         )
 
     @property
     def send_deadline(self) -> float:
-        """How long one delivery may take: half the lease, so no one else takes
-        the message over while this sender can still be talking to the server."""
+        """How long a batch's deliveries may take: half the lease, so no one else
+        takes a message over while this sender can still be talking to the server."""
         return self.claim_lease / 2
 
     def retry_delay(self, attempts: int) -> float:
