@@ -141,6 +141,18 @@ def addresses(*names: str) -> list[str]:
     return [f"{name}@example.com" for name in names]
 
 
+async def send_all(
+    settings: dict[str, object], recipients: list[str]
+) -> dict[str, OutboxMessage]:
+    """Queue a message per recipient, then serve until each is sent or failed."""
+    app = await idle_app(settings)
+    await queue_to(app, recipients)
+    async with app.test_app():
+        await settled(app_database(app), len(recipients))
+        await asyncio.sleep(0.3)  # room for a duplicate to show up
+        return await rows_by_recipient(app_database(app))
+
+
 @pytest.mark.parametrize(("batch_size", "connections"), [(50, 1), (5, 3)])
 async def test_pending_new_user_mail_goes_out_once_each_over_few_connections(
     app_settings: dict[str, object],
@@ -172,12 +184,7 @@ async def test_a_refused_message_fails_alone_and_the_rest_share_the_connection(
     handler_of(batch_server).refusals["bounce@example.com"] = [
         "550 5.1.1 Mailbox unavailable"
     ]
-    app = await idle_app(app_settings)
-    await queue_to(app, addresses("a", "bounce", "b", "c"))
-
-    async with app.test_app():
-        await settled(app_database(app), 4)
-        rows = await rows_by_recipient(app_database(app))
+    rows = await send_all(app_settings, addresses("a", "bounce", "b", "c"))
 
     assert sorted(mail.rcpt_tos[0] for mail in batch_server.received) == addresses(
         "a", "b", "c"
@@ -195,12 +202,7 @@ async def test_a_temporary_refusal_is_retried_while_the_others_are_sent(
     handler_of(batch_server).refusals["later@example.com"] = [
         "451 4.3.0 Try again later"
     ]
-    app = await idle_app(app_settings)
-    await queue_to(app, addresses("a", "later", "b"))
-
-    async with app.test_app():
-        await settled(app_database(app), 3)
-        rows = await rows_by_recipient(app_database(app))
+    rows = await send_all(app_settings, addresses("a", "later", "b"))
 
     received = [mail.rcpt_tos[0] for mail in batch_server.received]
     assert received == addresses("a", "b", "later")
@@ -213,13 +215,7 @@ async def test_a_dropped_connection_is_made_again_for_the_rest_of_the_batch(
     app_settings: dict[str, object], batch_server: SmtpServer
 ) -> None:
     handler_of(batch_server).hang_up_on.add("b@example.com")
-    app = await idle_app(app_settings)
-    await queue_to(app, addresses("a", "b", "c", "d"))
-
-    async with app.test_app():
-        await settled(app_database(app), 4)
-        rows = await rows_by_recipient(app_database(app))
-        await asyncio.sleep(0.3)
+    rows = await send_all(app_settings, addresses("a", "b", "c", "d"))
 
     received = [mail.rcpt_tos[0] for mail in batch_server.received]
     assert received == addresses("a", "c", "d", "b")
