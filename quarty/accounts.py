@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty import crud
-from quarty.db import run_to_completion
-from quarty.mail import notify_sender, queue_new_user_mail
+from quarty.db import run_to_completion, write_and_commit
+from quarty.mail import notify_sender, outbox, render_new_user_mail
+from quarty.mail.message import RenderedMail
 from quarty.models import USERNAME_MAX_LENGTH, User
 
 
@@ -21,14 +25,31 @@ async def register_name(session: AsyncSession, *, username: str) -> tuple[User, 
 
 
 async def _register_name(session: AsyncSession, *, username: str) -> tuple[User, bool]:
-    user, created = await crud.get_or_create_user(session, username=username)
-    mail_id = None
-    if created:
-        mail_id = await queue_new_user_mail(session, username=user.username)
-    await session.commit()
+    known = await crud.get_user_by_username(session, username=username)
+    if known is not None:
+        return known, False
+    # Rendered first, so that the write transaction holds only the writes.
+    mail = await render_new_user_mail(username=username)
+    user_id, mail_id = await write_and_commit(
+        session, partial(_insert_user_and_mail, username=username, mail=mail)
+    )
     if mail_id is not None:
         notify_sender(mail_id)
-    return user, created
+    user = await crud.get_user_by_username(session, username=username)
+    if user is None:  # pragma: no cover - deleted in between
+        raise LookupError(f"user {username!r} vanished during creation")
+    return user, user_id is not None
+
+
+def _insert_user_and_mail(
+    connection: Connection, *, username: str, mail: RenderedMail | None
+) -> tuple[int | None, int | None]:
+    # Another request may have added the name since it was looked up: then
+    # nothing is inserted and nobody is told twice.
+    user_id = crud.insert_user(connection, username=username)
+    if user_id is None or mail is None:
+        return user_id, None
+    return user_id, outbox.insert_message(connection, mail)
 
 
 def clean_username(value: str) -> str:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import Insert, Select, bindparam, func, select
+from sqlalchemy import Connection, Insert, Select, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from quarty.models import Role, User
 
@@ -80,35 +79,19 @@ async def get_user_by_username(session: AsyncSession, *, username: str) -> User 
     return result.scalar_one_or_none()
 
 
-async def get_or_create_user(
-    session: AsyncSession, *, username: str
-) -> tuple[User, bool]:
-    """Return the user and whether it was created; does not commit.
+def insert_user(connection: Connection, *, username: str) -> int | None:
+    """Add a user unless the name is taken; the new row's id, or None. No commit.
 
-    A known name is only read: no write transaction, so no write lock. The
-    insert skips a conflicting row instead of failing, so clients racing to
-    add the same name all get the one row and none gets an error.
+    Synchronous, for db.write_and_commit. The insert skips a conflicting row
+    instead of failing, so clients racing to add one name all succeed and
+    exactly one of them creates it.
     """
-    known = await get_user_by_username(session, username=username)
-    if known is not None:
-        return known, False
-    insert_user = _insert_ignoring_conflicts(session, User).values(username=username)
-    created = (await session.scalars(insert_user.returning(User))).one_or_none()
-    if created is not None:
-        # The new row has no role (nothing sets one): known without a query.
-        set_committed_value(created, "role", None)
-        return created, True
-    # Another request inserted the name in between: its row is the user.
-    user = await get_user_by_username(session, username=username)
-    if user is None:  # pragma: no cover - the row was deleted in between
-        raise LookupError(f"user {username!r} vanished during creation")
-    return user, False
+    insert = _insert_ignoring_conflicts(connection.dialect.name, User)
+    statement = insert.values(username=username).returning(User.id)
+    return connection.execute(statement).scalar_one_or_none()
 
 
-def _insert_ignoring_conflicts(
-    session: AsyncSession, model: type[User | Role]
-) -> Insert:
-    dialect = session.get_bind().dialect.name
+def _insert_ignoring_conflicts(dialect: str, model: type[User | Role]) -> Insert:
     if dialect == "postgresql":
         return postgresql.insert(model).on_conflict_do_nothing()
     if dialect == "sqlite":
@@ -122,7 +105,8 @@ async def insert_default_roles(session: AsyncSession) -> list[str]:
     added = [name for name in DEFAULT_ROLE_NAMES if name not in existing]
     if added:
         await session.execute(
-            _insert_ignoring_conflicts(session, Role), [{"name": n} for n in added]
+            _insert_ignoring_conflicts(session.get_bind().dialect.name, Role),
+            [{"name": n} for n in added],
         )
         await session.commit()
     return added

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from quart import Quart, current_app, g
-from sqlalchemy import MetaData
+from sqlalchemy import Connection, MetaData
 from sqlalchemy.ext.asyncio import (
     AsyncAttrs,
     AsyncConnection,
@@ -132,6 +132,24 @@ def get_database() -> Database:
     """The current app's Database."""
     database: Database = current_app.extensions[EXTENSION_KEY]
     return database
+
+
+async def write_and_commit(session: AsyncSession, work: Callable[[Connection], T]) -> T:
+    """Run `work`'s statements in the session's transaction and commit it.
+
+    `work` is synchronous: it gets a Connection and must not await. On SQLite
+    it runs in one trip to the driver's thread, holding the database's write
+    lock only as long as the statements take (quarty.sqlite.run_in_one_trip);
+    elsewhere it runs through AsyncConnection.run_sync.
+    """
+    connection = await session.connection()
+    if connection.dialect.name == "sqlite":
+        result = await sqlite.run_in_one_trip(connection, work)
+    else:
+        result = await connection.run_sync(work)
+    # On SQLite the work committed already; this ends the session's side.
+    await session.commit()
+    return result
 
 
 def connect() -> AsyncConnection:

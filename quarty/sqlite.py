@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import PoolProxiedConnection, StaticPool
 from sqlalchemy.util import immutabledict
 from sqlalchemy.util.concurrency import await_
 
@@ -35,6 +36,10 @@ POOL_SIZE = 15
 CACHE_KIB = 512
 
 _Outcome = tuple[Any, Sequence[Any], int, int | None]
+
+T = TypeVar("T")
+
+_SYNC_ENGINE_KEY = "quarty.sync_engine"
 
 
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
@@ -112,6 +117,57 @@ def _execute_in_thread(
         return cursor.description, rows, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
+
+
+async def run_in_one_trip(
+    connection: AsyncConnection, work: Callable[[Connection], T]
+) -> T:
+    """Run `work` and commit, in one trip to the connection's thread.
+
+    A write transaction holds SQLite's one write lock from its first write to
+    its commit. Run statement by statement, every step waits for its turn on
+    a busy event loop with the lock held (7 ms at the median, 65 ms at p99 in
+    the new-name benchmark), and every other writer, in any process, waits
+    too. Here `work` runs its statements with a synchronous SQLAlchemy
+    Connection over the same sqlite3 connection, inside the driver's thread,
+    and commits there; an error rolls back. `work` must not await anything.
+    """
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    if driver is None:  # pragma: no cover - a checked-out connection has one
+        raise RuntimeError("the connection has no driver connection")
+    return await driver._execute(_run_and_commit, raw, work)  # type: ignore[no-any-return]
+
+
+def _run_and_commit(raw: PoolProxiedConnection, work: Callable[[Connection], T]) -> T:
+    # Runs in the connection's own thread.
+    with _sync_engine(raw).connect() as connection:
+        try:
+            result = work(connection)
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()
+        return result
+
+
+def _sync_engine(raw: PoolProxiedConnection) -> Engine:
+    """A synchronous engine over this pooled connection's sqlite3 connection.
+
+    It lives as long as the pooled connection (in its `info`), never opens or
+    closes a connection of its own, and leaves the transaction to `work`.
+    """
+    engine: Engine | None = raw.info.get(_SYNC_ENGINE_KEY)
+    if engine is None:
+        sqlite3_connection = raw.driver_connection._conn  # type: ignore[union-attr]
+        engine = create_engine(
+            "sqlite://",
+            creator=lambda: sqlite3_connection,
+            poolclass=StaticPool,
+            pool_reset_on_return=None,
+        )
+        raw.info[_SYNC_ENGINE_KEY] = engine
+    return engine
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):

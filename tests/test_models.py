@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from quarty import crud
+from quarty.db import write_and_commit
 from quarty.models import Role, User
 
 
@@ -48,12 +51,24 @@ async def test_username_is_unique(session: AsyncSession) -> None:
         await session.commit()
 
 
-async def test_get_or_create_user_reports_creation(session: AsyncSession) -> None:
-    first, created = await crud.get_or_create_user(session, username="ada")
-    await session.commit()
-    again, created_again = await crud.get_or_create_user(session, username="ada")
-    assert (created, created_again) == (True, False)
-    assert first.id == again.id
+async def test_insert_user_creates_a_name_once(session: AsyncSession) -> None:
+    first = await write_and_commit(session, partial(crud.insert_user, username="ada"))
+    again = await write_and_commit(session, partial(crud.insert_user, username="ada"))
+    assert first is not None and again is None
+    assert await crud.count_users(session) == 1
+
+
+async def test_a_failed_write_rolls_back_all_of_it(session: AsyncSession) -> None:
+    def insert_then_fail(connection: Connection) -> None:
+        crud.insert_user(connection, username="ghost")
+        connection.execute(insert(User).values(username=None))  # NOT NULL
+
+    with pytest.raises(IntegrityError):
+        await write_and_commit(session, insert_then_fail)
+    await session.rollback()
+    assert await crud.count_users(session) == 0
+    # The connection is usable afterwards, and was left with no transaction.
+    assert await write_and_commit(session, partial(crud.insert_user, username="ok"))
 
 
 async def test_default_roles_are_inserted_once(session: AsyncSession) -> None:

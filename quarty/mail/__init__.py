@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quarty.db import EXTENSION_KEY as DB_KEY
 from quarty.db import get_database
 from quarty.mail import outbox
-from quarty.mail.message import render_mail
+from quarty.mail.message import RenderedMail, render_mail
 from quarty.mail.sender import OutboxSender
 from quarty.mail.settings import MailSettings, config_problems, parse_address
 
@@ -29,6 +29,7 @@ __all__ = [
     "notify_sender",
     "queue_email",
     "queue_new_user_mail",
+    "render_new_user_mail",
     "send_email",
 ]
 
@@ -100,11 +101,21 @@ async def send_email(
     return message_id
 
 
-async def queue_new_user_mail(session: AsyncSession, *, username: str) -> int | None:
-    """Queue the "New User" mail to QUARTY_ADMIN, if there is a valid one."""
+async def render_new_user_mail(*, username: str) -> RenderedMail | None:
+    """The "New User" mail to QUARTY_ADMIN, or None without a valid admin address."""
     settings = get_sender().settings
     if settings.admin is None or settings.sender is None:
         return None
-    return await queue_email(
-        session, settings.admin, "New User", "mail/new_user", username=username
+    return await render_mail(
+        sender=settings.sender,
+        to=settings.admin,
+        subject=f"{settings.subject_prefix} New User",
+        template="mail/new_user",
+        username=username,
     )
+
+
+async def queue_new_user_mail(session: AsyncSession, *, username: str) -> int | None:
+    """Queue the "New User" mail to QUARTY_ADMIN, if there is a valid one."""
+    mail = await render_new_user_mail(username=username)
+    return None if mail is None else await outbox.add_message(session, mail)

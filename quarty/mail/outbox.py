@@ -22,10 +22,12 @@ from typing import Any, Literal, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     CursorResult,
     Result,
     and_,
     func,
+    insert,
     or_,
     select,
     update,
@@ -33,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from quarty.db import write_and_commit
 from quarty.mail.message import RenderedMail
 from quarty.models import OutboxMessage
 
@@ -70,22 +73,30 @@ def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _new_message(mail: RenderedMail) -> dict[str, Any]:
+    now = utc_now()
+    return {
+        "sender": mail.sender,
+        "recipient": mail.recipient,
+        "subject": mail.subject[:SUBJECT_MAX_LENGTH],
+        "message": mail.message,
+        "status": PENDING,
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+
+
 async def add_message(session: AsyncSession, mail: RenderedMail) -> int:
     """Put a rendered mail in the outbox, due now; return its id. Does not commit."""
-    now = utc_now()
-    row = OutboxMessage(
-        sender=mail.sender,
-        recipient=mail.recipient,
-        subject=mail.subject[:SUBJECT_MAX_LENGTH],
-        message=mail.message,
-        status=PENDING,
-        attempts=0,
-        created_at=now,
-        next_attempt_at=now,
-    )
-    session.add(row)
-    await session.flush()
-    return row.id
+    statement = insert(OutboxMessage).values(_new_message(mail))
+    return (await session.execute(statement.returning(OutboxMessage.id))).scalar_one()
+
+
+def insert_message(connection: Connection, mail: RenderedMail) -> int:
+    """`add_message` for synchronous work, such as db.write_and_commit's."""
+    statement = insert(OutboxMessage).values(_new_message(mail))
+    return connection.execute(statement.returning(OutboxMessage.id)).scalar_one()
 
 
 def _due(row: Any, now: datetime, lease: float) -> ColumnElement[bool]:
@@ -133,8 +144,9 @@ async def claim_due(
             OutboxMessage.message,
         )
     )
-    rows = (await session.execute(claim, execution_options=_NO_SYNC)).all()
-    await session.commit()
+    rows = await write_and_commit(
+        session, lambda connection: connection.execute(claim).all()
+    )
     # RETURNING gives no order; the oldest messages go first.
     return [
         Claim(
@@ -196,22 +208,26 @@ async def record(
     groups: dict[tuple[str, int, Outcome], list[int]] = defaultdict(list)
     for claim, outcome in outcomes:
         groups[claim.claimed_by, claim.attempts, outcome].append(claim.id)
-    held: set[int] = set()
-    for (claimed_by, attempts, outcome), ids in groups.items():
-        statement = (
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_(ids),
-                OutboxMessage.status == SENDING,
-                OutboxMessage.claimed_by == claimed_by,
-                OutboxMessage.attempts == attempts,
-            )
-            .values(**outcome.values(now))
-            .returning(OutboxMessage.id)
+    statements = [
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(ids),
+            OutboxMessage.status == SENDING,
+            OutboxMessage.claimed_by == claimed_by,
+            OutboxMessage.attempts == attempts,
         )
-        result = await session.execute(statement, execution_options=_NO_SYNC)
-        held.update(result.scalars())
-    await session.commit()
+        .values(**outcome.values(now))
+        .returning(OutboxMessage.id)
+        for (claimed_by, attempts, outcome), ids in groups.items()
+    ]
+
+    def run_updates(connection: Connection) -> set[int]:
+        held: set[int] = set()
+        for statement in statements:
+            held.update(connection.execute(statement).scalars())
+        return held
+
+    held = await write_and_commit(session, run_updates)
     return [claim for claim, _outcome in outcomes if claim.id not in held]
 
 
