@@ -73,6 +73,8 @@ class Config:
     MAIL_SHUTDOWN_TIMEOUT: float = float(_env_int("MAIL_SHUTDOWN_TIMEOUT", 10))
     # How many due messages a sender claims at once and sends over one connection.
     MAIL_BATCH_SIZE: int = _env_int("MAIL_BATCH_SIZE", 50)
+    # How long a woken sender waits for more mail to join its batch, in ms.
+    MAIL_BATCH_WAIT_MS: int = _env_int("MAIL_BATCH_WAIT_MS", 100)
 
     # Request bodies above this size are refused with 413.
     MAX_CONTENT_LENGTH: int = _env_int("MAX_CONTENT_LENGTH", 64 * 1024)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from quarty import create_app
 from quarty.db import Database
-from quarty.mail import OutboxSender, queue_email, queue_new_user_mail
+from quarty.mail import OutboxSender, queue_email, queue_new_user_mail, send_email
 from quarty.mail.outbox import claim_due
 from quarty.models import OutboxMessage
 from tests.smtp import (
@@ -175,6 +175,24 @@ async def test_pending_new_user_mail_goes_out_once_each_over_few_connections(
     joined = [mail.part("text/plain").split()[1] for mail in batch_server.received]
     assert sorted(joined) == sorted(names)
     assert handler_of(batch_server).connections == connections
+    assert {(row.status, row.attempts) for row in rows} == {("sent", 1)}
+
+
+async def test_mail_queued_one_by_one_while_serving_shares_a_connection(
+    app_settings: dict[str, object], batch_server: SmtpServer
+) -> None:
+    # Each send_email commits and wakes the sender; the woken sender waits
+    # MAIL_BATCH_WAIT_MS for the rest of the burst before it claims.
+    app = await idle_app({**app_settings, "MAIL_BATCH_WAIT_MS": 500})
+    recipients = addresses("a", "b", "c", "d", "e")
+    async with app.test_app(), app.app_context():
+        for recipient in recipients:
+            await send_email(recipient, "Test", "mail/test", server="x")
+        await batch_server.wait_for(len(recipients))
+        rows = await settled(app_database(app), len(recipients))
+
+    assert sorted(mail.rcpt_tos[0] for mail in batch_server.received) == recipients
+    assert handler_of(batch_server).connections == 1
     assert {(row.status, row.attempts) for row in rows} == {("sent", 1)}
 
 

@@ -121,7 +121,12 @@ class OutboxSender:
                 async with asyncio.timeout(wait):
                     await self._wake.wait()
             except TimeoutError:
-                pass
+                continue
+            if not self._stopping:
+                # Mail comes in bursts under load: what is committed meanwhile
+                # joins this batch, instead of each message costing a claim, a
+                # connection and a record of its own.
+                await asyncio.sleep(self.settings.batch_wait)
 
     async def _seconds_to_next_due(self) -> float:
         try:

@@ -85,6 +85,7 @@ class MailSettings:
     poll_interval: float
     shutdown_timeout: float
     batch_size: int
+    batch_wait: float
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> MailSettings:
@@ -108,6 +109,7 @@ class MailSettings:
             poll_interval=float(config["MAIL_POLL_INTERVAL"]),
             shutdown_timeout=float(config["MAIL_SHUTDOWN_TIMEOUT"]),
             batch_size=max(1, int(config["MAIL_BATCH_SIZE"])),
+            batch_wait=max(0, int(config["MAIL_BATCH_WAIT_MS"])) / 1000,
         )
 
     @property
