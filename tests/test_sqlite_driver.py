@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +13,10 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from quarty import crud
 from quarty.db import Base, make_engine
 from quarty.models import Role, User
-from quarty.sqlite import OneHopConnection
+from quarty.sqlite import OneHopConnection, run_in_one_trip
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -94,3 +97,20 @@ async def test_errors_come_out_as_sqlalchemy_errors_and_roll_back(
     async with engine.connect() as connection:
         count = (await connection.execute(text("SELECT count(*) FROM users"))).scalar()
     assert count == 0
+
+
+async def test_concurrent_writers_take_turns_and_all_commit(
+    engine: AsyncEngine,
+) -> None:
+    async def add(name: str) -> int | None:
+        async with engine.connect() as connection:
+            return await run_in_one_trip(
+                connection, partial(crud.insert_user, username=name)
+            )
+
+    names = [f"writer{n}" for n in range(20)] + ["writer0"] * 5
+    created = await asyncio.gather(*(add(name) for name in names))
+    assert sum(user_id is not None for user_id in created) == 20
+    async with engine.connect() as connection:
+        count = (await connection.execute(text("SELECT count(*) FROM users"))).scalar()
+    assert count == 20
