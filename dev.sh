@@ -42,7 +42,7 @@ cmd_run() {
   python_setup
   export QUARTY_CONFIG=${QUARTY_CONFIG:-development}
   "$VENV/bin/quart" --app quarty deploy
-  exec "$VENV/bin/hypercorn" --config hypercorn.toml --bind 127.0.0.1:5000 quarty.asgi:app
+  exec "$VENV/bin/python" -m quarty.serve --host 127.0.0.1 --port 5000
 }
 
 postgres_pass_wanted() {

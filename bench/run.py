@@ -44,7 +44,8 @@ from report import say  # noqa: E402
 from servers import SERVERS, free_port  # noqa: E402
 
 DEFAULT_SERVERS = "hypercorn-asyncio,hypercorn-uvloop,uvicorn"
-QUICK_SERVERS = "hypercorn-uvloop"
+# The documented deployment default (python -m quarty.serve runs uvicorn).
+QUICK_SERVERS = "uvicorn"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
