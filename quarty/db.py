@@ -58,7 +58,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(
             url,
             echo=echo,
-            connect_args={"timeout": 30},
+            connect_args={"timeout": sqlite.BUSY_TIMEOUT},
             pool_pre_ping=False,
             pool_size=sqlite.POOL_SIZE,
         )

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import sqlite3
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
@@ -32,6 +33,12 @@ from sqlalchemy.util.concurrency import await_
 # meant a new aiosqlite thread, a file open and the PRAGMAs, only to be thrown
 # away, and requests queued behind the churn; an idle connection costs little.
 POOL_SIZE = 15
+
+# How long a statement waits for another connection's write lock, in seconds,
+# and the pauses between a one-trip writer's tries (_begin_immediate).
+BUSY_TIMEOUT = 30.0
+FIRST_PAUSE = 0.0005
+LONGEST_PAUSE = 0.002
 
 # Each connection's page cache, in KiB (SQLite's default is 2 MiB). The pool
 # holds 15 connections per worker; the OS page cache keeps the file warm anyway.
@@ -163,7 +170,9 @@ def _writers_queue(engine: AsyncEngine) -> asyncio.Lock:
 
 def _run_and_commit(raw: PoolProxiedConnection, work: Callable[[Connection], T]) -> T:
     # Runs in the connection's own thread.
-    with _sync_engine(raw).connect() as connection:
+    engine = _sync_engine(raw)
+    _begin_immediate(raw.driver_connection._conn)  # type: ignore[union-attr]
+    with engine.connect() as connection:
         try:
             result = work(connection)
         except BaseException:
@@ -171,6 +180,39 @@ def _run_and_commit(raw: PoolProxiedConnection, work: Callable[[Connection], T])
             raise
         connection.commit()
         return result
+
+
+def _begin_immediate(connection: sqlite3.Connection) -> None:
+    """Begin a transaction that holds the write lock, waiting for it in short steps.
+
+    SQLite's busy handler sleeps up to 100 ms between tries, and the other
+    worker's writers, in line one after another, kept taking the lock in the
+    meantime. Here the one writer a process lets through (`_writers_queue`)
+    tries every 2 ms at most; nothing is held while it waits.
+    """
+    connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        pause = FIRST_PAUSE
+        while True:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or time.monotonic() >= deadline:
+                    # As SQLAlchemy raises it for any other statement.
+                    begin = "BEGIN IMMEDIATE"
+                    raise exc.OperationalError(begin, None, error) from error
+            time.sleep(pause)  # the driver's thread, not the event loop
+            pause = min(pause * 2, LONGEST_PAUSE)
+    finally:
+        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    # The primary result code, whatever the extended one.
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def _sync_engine(raw: PoolProxiedConnection) -> Engine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
@@ -10,9 +11,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import quarty.sqlite
 from quarty import crud
 from quarty.db import Base, make_engine
 from quarty.models import Role, User
@@ -114,3 +116,34 @@ async def test_concurrent_writers_take_turns_and_all_commit(
     async with engine.connect() as connection:
         count = (await connection.execute(text("SELECT count(*) FROM users"))).scalar()
     assert count == 20
+
+
+async def test_a_one_trip_writer_waits_for_another_process_lock(
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process's writer, as SQLite sees it: its own connection.
+    other = sqlite3.connect(tmp_path / "driver.sqlite", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+
+    async def add(name: str) -> int | None:
+        async with engine.connect() as connection:
+            return await run_in_one_trip(
+                connection, partial(crud.insert_user, username=name)
+            )
+
+    waiting = asyncio.create_task(add("patient"))
+    await asyncio.sleep(0.2)
+    assert not waiting.done()  # still waiting for the lock, in short steps
+    other.execute("COMMIT")
+    assert await asyncio.wait_for(waiting, timeout=5) is not None
+
+    # Past the busy timeout the writer gives up with SQLite's own error.
+    monkeypatch.setattr(quarty.sqlite, "BUSY_TIMEOUT", 0.1)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(OperationalError, match="database is locked"):
+            await add("impatient")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert await add("impatient") is not None
