@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from quarty import sqlite
+from quarty import sqlite, sqlite_writes
 
 EXTENSION_KEY = "quarty.db"
 
@@ -139,12 +139,12 @@ async def write_and_commit(session: AsyncSession, work: Callable[[Connection], T
 
     `work` is synchronous: it gets a Connection and must not await. On SQLite
     it runs in one trip to the driver's thread, holding the database's write
-    lock only as long as the statements take (quarty.sqlite.run_in_one_trip);
+    lock only as long as the statements take (quarty.sqlite_writes);
     elsewhere it runs through AsyncConnection.run_sync.
     """
     connection = await session.connection()
     if connection.dialect.name == "sqlite":
-        result = await sqlite.run_in_one_trip(connection, work)
+        result = await sqlite_writes.run_in_one_trip(connection, work)
     else:
         result = await connection.run_sync(work)
     # On SQLite the work committed already; this ends the session's side.

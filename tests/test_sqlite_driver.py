@@ -14,11 +14,12 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import quarty.sqlite
+import quarty.sqlite_writes
 from quarty import crud
 from quarty.db import Base, make_engine
 from quarty.models import Role, User
-from quarty.sqlite import OneHopConnection, run_in_one_trip
+from quarty.sqlite import OneHopConnection
+from quarty.sqlite_writes import run_in_one_trip
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -138,7 +139,7 @@ async def test_a_one_trip_writer_waits_for_another_process_lock(
     assert await asyncio.wait_for(waiting, timeout=5) is not None
 
     # Past the busy timeout the writer gives up with SQLite's own error.
-    monkeypatch.setattr(quarty.sqlite, "BUSY_TIMEOUT", 0.1)
+    monkeypatch.setattr(quarty.sqlite_writes, "BUSY_TIMEOUT", 0.1)
     other.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(OperationalError, match="database is locked"):
