@@ -17,7 +17,7 @@ from hypercorn.config import Config as HypercornConfig
 from quart import Quart
 from quart.testing import QuartClient
 
-from quarty import create_app
+from quarty import create_app, crud
 from quarty.db import EXTENSION_KEY, Base, Database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +87,17 @@ async def serve_in_process(app: Quart) -> AsyncIterator[str]:
     finally:
         stop.set()
         await asyncio.wait_for(server, timeout=30)
+
+
+async def user_exists(database_url: str, username: str) -> bool:
+    """Whether the database at this URL holds a user by that name."""
+    database = Database(database_url)
+    try:
+        async with database.sessionmaker() as session:
+            user = await crud.get_user_by_username(session, username=username)
+            return user is not None
+    finally:
+        await database.dispose()
 
 
 def app_database(app: Quart) -> Database:

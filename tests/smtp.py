@@ -163,6 +163,40 @@ async def eventually(check: Callable[[], Awaitable[T]], *, seconds: float = 10) 
     return result
 
 
+class GatedHandler(RecordingHandler):
+    """Holds every message at DATA until the test opens `gate`; counts those held."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self._held_lock = threading.Lock()
+        self.held = 0
+
+    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        with self._held_lock:
+            self.held += 1
+        await asyncio.to_thread(self.gate.wait)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def gated_handler(server: SmtpServer) -> GatedHandler:
+    """The GatedHandler of a server from `gated_mail_server`."""
+    assert isinstance(server.handler, GatedHandler)
+    return server.handler
+
+
+@pytest.fixture
+def gated_mail_server() -> Iterator[SmtpServer]:
+    """A real SMTP server that holds the mail until its gate opens."""
+    handler = GatedHandler()
+    server = SmtpServer(handler).start()
+    yield server
+    handler.gate.set()
+    server.stop()
+
+
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     """A plain SMTP server that accepts everything (sync fixture: off the loop)."""

@@ -11,13 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from quarty.db import Database
 from quarty.mail import outbox
@@ -29,40 +27,16 @@ from tests.servers import (
     post_name_form,
     run_command,
 )
-from tests.smtp import ADMIN, ADMIN_ADDRESS, HOST, RecordingHandler, SmtpServer
+from tests.smtp import ADMIN, ADMIN_ADDRESS, HOST, SmtpServer, gated_handler
 
 pytestmark = pytest.mark.server
 
 NEW_USER_MAIL = re.compile(r"User (\S+) has joined\.")
 
 
-class GatedHandler(RecordingHandler):
-    """Holds every message at DATA until the test opens the gate."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = threading.Event()
-
-    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
-        await asyncio.to_thread(self.gate.wait)
-        return await super().handle_DATA(server, session, envelope)
-
-
 @pytest.fixture
-def mail_server() -> Iterator[SmtpServer]:
-    """A real SMTP server that holds the mail until its gate opens."""
-    handler = GatedHandler()
-    server = SmtpServer(handler).start()
-    yield server
-    handler.gate.set()
-    server.stop()
-
-
-def _gate(server: SmtpServer) -> threading.Event:
-    assert isinstance(server.handler, GatedHandler)
-    return server.handler.gate
+def mail_server(gated_mail_server: SmtpServer) -> SmtpServer:
+    return gated_mail_server
 
 
 @pytest.fixture
@@ -173,7 +147,7 @@ async def test_deployment_serves_concurrent_clients_and_stops_losing_no_mail(
     mail_server.handler.delay = 0.2  # one worker still sends when the other is done
     server.terminate()
     await asyncio.sleep(0.5)
-    _gate(mail_server).set()
+    gated_handler(mail_server).gate.set()
     assert await server.wait() == 0
     log = server.log
     assert "Traceback" not in log
@@ -193,7 +167,7 @@ async def test_one_visit_spread_over_two_instances_keeps_its_session(
 ) -> None:
     # Two servers over one database and one SECRET_KEY: nothing a request
     # needs may live in one process's memory.
-    _gate(mail_server).set()
+    gated_handler(mail_server).gate.set()
     first = Hypercorn(environment, tmp_path / "first.log")
     second = Hypercorn(environment, tmp_path / "second.log")
     async with contextlib.AsyncExitStack() as stack:

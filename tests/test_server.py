@@ -11,9 +11,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from quarty import crud
-from quarty.db import Database
-from tests.helpers import csrf_token_in
+from tests.helpers import csrf_token_in, user_exists
 from tests.servers import (
     Hypercorn,
     deployment_environment,
@@ -36,16 +34,6 @@ async def server(database_url: str, tmp_path: Path) -> AsyncIterator[Hypercorn]:
     )
     async with Hypercorn(environment, tmp_path / "hypercorn.log") as server:
         yield server
-
-
-async def _user_exists(database_url: str, username: str) -> bool:
-    database = Database(database_url)
-    try:
-        async with database.sessionmaker() as session:
-            user = await crud.get_user_by_username(session, username=username)
-            return user is not None
-    finally:
-        await database.dispose()
 
 
 async def test_hypercorn_serves_the_name_form_with_its_css(server: Hypercorn) -> None:
@@ -126,4 +114,4 @@ async def test_sigterm_lets_an_in_flight_request_finish_then_exits_0(
     assert response.startswith(b"HTTP/1.1 302 "), response
     assert await server.wait() == 0
     assert "Traceback" not in server.log
-    assert await _user_exists(database_url, "Grace")
+    assert await user_exists(database_url, "Grace")

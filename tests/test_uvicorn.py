@@ -12,20 +12,17 @@ import os
 import re
 import signal
 import socket
-import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from quarty import crud
 from quarty.db import Database
 from quarty.mail import outbox
-from tests.helpers import free_port
+from tests.helpers import free_port, user_exists
 from tests.servers import (
     ROOT,
     SECRET_KEY,
@@ -35,7 +32,7 @@ from tests.servers import (
     post_name_form,
     run_command,
 )
-from tests.smtp import ADMIN, ADMIN_ADDRESS, HOST, RecordingHandler, SmtpServer
+from tests.smtp import ADMIN, ADMIN_ADDRESS, HOST, SmtpServer, gated_handler
 
 pytestmark = pytest.mark.server
 
@@ -57,16 +54,6 @@ async def server(database_url: str, tmp_path: Path) -> AsyncIterator[Uvicorn]:
     await _deploy(environment, tmp_path)
     async with Uvicorn(environment, tmp_path / "uvicorn.log") as server:
         yield server
-
-
-async def _user_exists(database_url: str, username: str) -> bool:
-    database = Database(database_url)
-    try:
-        async with database.sessionmaker() as session:
-            user = await crud.get_user_by_username(session, username=username)
-            return user is not None
-    finally:
-        await database.dispose()
 
 
 async def _outbox_counts(database_url: str) -> dict[str, int]:
@@ -245,42 +232,15 @@ async def test_sigterm_lets_a_request_in_flight_in_each_worker_finish(
     assert log.count("Application shutdown complete.") == 2
     for response in responses:
         username = json.loads(response.split(b"\r\n\r\n", 1)[1])["username"]
-        assert await _user_exists(database_url, username)
+        assert await user_exists(database_url, username)
 
 
 # -- Mail at shutdown -------------------------------------------------------
 
 
-class HeldDataHandler(RecordingHandler):
-    """Holds every message at DATA until the test opens the gate."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = threading.Event()
-        self._count_lock = threading.Lock()
-        self.held = 0
-
-    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
-        with self._count_lock:
-            self.held += 1
-        await asyncio.to_thread(self.gate.wait)
-        return await super().handle_DATA(server, session, envelope)
-
-
 @pytest.fixture
-def mail_server() -> Iterator[SmtpServer]:
-    handler = HeldDataHandler()
-    server = SmtpServer(handler).start()
-    yield server
-    handler.gate.set()
-    server.stop()
-
-
-def _held_data(server: SmtpServer) -> HeldDataHandler:
-    assert isinstance(server.handler, HeldDataHandler)
-    return server.handler
+def mail_server(gated_mail_server: SmtpServer) -> SmtpServer:
+    return gated_mail_server
 
 
 def _joined(server: SmtpServer) -> list[str]:
@@ -310,7 +270,7 @@ async def test_sigterm_drains_every_workers_mail_and_loses_none(
         MAIL_SHUTDOWN_TIMEOUT="10",
     )
     await _deploy(environment, tmp_path)
-    handler = _held_data(mail_server)
+    handler = gated_handler(mail_server)
     names: list[str] = []
     first = Uvicorn(environment, tmp_path / "first.log")
     async with first:
