@@ -143,6 +143,17 @@ async def test_token_from_another_session_is_refused(
     assert await count_users(session) == 0
 
 
+async def test_token_without_any_session_is_refused(
+    client: QuartClient, app: Quart, session: AsyncSession
+) -> None:
+    # A real token, sent by a client that never got the session cookie.
+    token = await get_csrf_token(app.test_client())
+    response = await client.post("/", form={"name": "mallory", "csrf_token": token})
+    assert response.status_code == 400
+    assert "security token" in await response.get_data(as_text=True)
+    assert await count_users(session) == 0
+
+
 async def test_csrf_refusal_is_json_for_json_clients(client: QuartClient) -> None:
     response = await client.post(
         "/", form={"name": "x"}, headers={"Accept": "application/json"}
