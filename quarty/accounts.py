@@ -8,13 +8,16 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty import crud
+from quarty.crud import UserSummary
 from quarty.db import run_to_completion, write_and_commit
 from quarty.mail import notify_sender, outbox, render_new_user_mail
 from quarty.mail.message import RenderedMail
-from quarty.models import USERNAME_MAX_LENGTH, User
+from quarty.models import USERNAME_MAX_LENGTH
 
 
-async def register_name(session: AsyncSession, *, username: str) -> tuple[User, bool]:
+async def register_name(
+    session: AsyncSession, *, username: str
+) -> tuple[UserSummary, bool]:
     """Get or create the user and commit; return it and whether it is new.
 
     A new user's "New User" mail to QUARTY_ADMIN enters the outbox in the same
@@ -24,7 +27,9 @@ async def register_name(session: AsyncSession, *, username: str) -> tuple[User, 
     return await run_to_completion(_register_name(session, username=username))
 
 
-async def _register_name(session: AsyncSession, *, username: str) -> tuple[User, bool]:
+async def _register_name(
+    session: AsyncSession, *, username: str
+) -> tuple[UserSummary, bool]:
     known = await crud.get_user_by_username(session, username=username)
     if known is not None:
         return known, False
@@ -35,10 +40,14 @@ async def _register_name(session: AsyncSession, *, username: str) -> tuple[User,
     )
     if mail_id is not None:
         notify_sender(mail_id)
+    if user_id is not None:
+        # The row as inserted: nothing gives a new user a role.
+        return UserSummary(user_id, username, None, None), True
+    # Another request added the name since it was looked up.
     user = await crud.get_user_by_username(session, username=username)
     if user is None:  # pragma: no cover - deleted in between
         raise LookupError(f"user {username!r} vanished during creation")
-    return user, user_id is not None
+    return user, False
 
 
 def _insert_user_and_mail(

@@ -8,41 +8,23 @@ from typing import NamedTuple
 from sqlalchemy import Connection, Insert, Select, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import joinedload
 
 from quarty.models import Role, User
 
 DEFAULT_ROLE_NAMES = ("User", "Moderator", "Administrator")
 
-# The hot queries are built once, their values bound at execution: composing a
-# select() with its options costs more than SQLite takes to run it.
-_USER_BY_USERNAME = (
-    select(User)
-    .options(joinedload(User.role))
-    .where(User.username == bindparam("username"))
-)
-
 
 class UserSummary(NamedTuple):
-    """A user as lists and the API show it: plain columns, no ORM instance."""
+    """A user as pages and the API show it: plain columns, no ORM instance."""
 
     id: int
     username: str
     role_id: int | None
     role_name: str | None
 
-    @classmethod
-    def of(cls, user: User) -> UserSummary:
-        """The summary of a user whose role is loaded."""
-        role = user.role
-        return cls(
-            user.id,
-            user.username,
-            role.id if role is not None else None,
-            role.name if role is not None else None,
-        )
 
-
+# The hot queries are built once, their values bound at execution: composing a
+# select() costs more than SQLite takes to run it.
 _users, _roles = User.__table__, Role.__table__
 _SUMMARIES = select(
     _users.c.id,
@@ -51,6 +33,7 @@ _SUMMARIES = select(
     _roles.c.name.label("role_name"),
 ).select_from(_users.outerjoin(_roles))
 _SUMMARY_BY_ID = _SUMMARIES.where(_users.c.id == bindparam("user_id"))
+_SUMMARY_BY_USERNAME = _SUMMARIES.where(_users.c.username == bindparam("username"))
 
 
 def _summaries_page(*, with_role: bool) -> Select[int, str, int, str, int]:
@@ -73,10 +56,13 @@ _SUMMARIES_PAGE = _summaries_page(with_role=False)
 _ROLE_SUMMARIES_PAGE = _summaries_page(with_role=True)
 
 
-async def get_user_by_username(session: AsyncSession, *, username: str) -> User | None:
-    """The user with this username, its role loaded, or None."""
-    result = await session.execute(_USER_BY_USERNAME, {"username": username})
-    return result.scalar_one_or_none()
+async def get_user_by_username(
+    executor: AsyncSession | AsyncConnection, *, username: str
+) -> UserSummary | None:
+    """The user with this username, or None."""
+    result = await executor.execute(_SUMMARY_BY_USERNAME, {"username": username})
+    row = result.first()
+    return None if row is None else UserSummary(*row)
 
 
 def insert_user(connection: Connection, *, username: str) -> int | None:

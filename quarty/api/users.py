@@ -18,7 +18,6 @@ from quarty.api.schemas import (
     UserPublic,
     UsersPage,
 )
-from quarty.crud import UserSummary
 from quarty.db import connect, get_session
 
 # Ids are 32-bit integers in the store; anything else cannot name a row.
@@ -63,4 +62,4 @@ async def create_user(data: UserCreate) -> tuple[UserPublic, int, LocationHeader
     if not created:
         raise Conflict(f"A user named {data.username!r} already exists.")
     location = url_for("api.get_user", user_id=user.id, _external=True)
-    return user_public(UserSummary.of(user)), 201, LocationHeader(location=location)
+    return user_public(user), 201, LocationHeader(location=location)
