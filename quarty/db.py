@@ -61,6 +61,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             connect_args={"timeout": sqlite.BUSY_TIMEOUT},
             pool_pre_ping=False,
             pool_size=sqlite.POOL_SIZE,
+            max_overflow=0,  # requests wait for a pooled connection instead
         )
         sqlite.configure(engine)
         return engine
