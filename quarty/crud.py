@@ -72,9 +72,11 @@ def insert_user(connection: Connection, *, username: str) -> int | None:
     instead of failing, so clients racing to add one name all succeed and
     exactly one of them creates it.
     """
-    insert = _insert_ignoring_conflicts(connection.dialect.name, User)
-    statement = insert.values(username=username).returning(User.id)
-    return connection.execute(statement).scalar_one_or_none()
+    dialect = connection.dialect.name
+    statement = _INSERT_USER.get(dialect)
+    if statement is None:
+        statement = _insert_user_statement(dialect)
+    return connection.execute(statement, {"username": username}).scalar_one_or_none()
 
 
 def _insert_ignoring_conflicts(dialect: str, model: type[User | Role]) -> Insert:
@@ -83,6 +85,15 @@ def _insert_ignoring_conflicts(dialect: str, model: type[User | Role]) -> Insert
     if dialect == "sqlite":
         return sqlite.insert(model).on_conflict_do_nothing()
     raise NotImplementedError(f"no conflict-skipping insert for {dialect}")
+
+
+def _insert_user_statement(dialect: str) -> Insert:
+    return _insert_ignoring_conflicts(dialect, User).returning(User.id)
+
+
+# Built once per dialect, the username bound at execution (inside SQLite's
+# write lock, composing the statement took longer than running it).
+_INSERT_USER = {name: _insert_user_statement(name) for name in ("sqlite", "postgresql")}
 
 
 async def insert_default_roles(session: AsyncSession) -> list[str]:

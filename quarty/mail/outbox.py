@@ -87,16 +87,18 @@ def _new_message(mail: RenderedMail) -> dict[str, Any]:
     }
 
 
+# Built once, the row's values bound at execution.
+_INSERT_MESSAGE = insert(OutboxMessage).returning(OutboxMessage.id)
+
+
 async def add_message(session: AsyncSession, mail: RenderedMail) -> int:
     """Put a rendered mail in the outbox, due now; return its id. Does not commit."""
-    statement = insert(OutboxMessage).values(_new_message(mail))
-    return (await session.execute(statement.returning(OutboxMessage.id))).scalar_one()
+    return (await session.execute(_INSERT_MESSAGE, _new_message(mail))).scalar_one()
 
 
 def insert_message(connection: Connection, mail: RenderedMail) -> int:
     """`add_message` for synchronous work, such as db.write_and_commit's."""
-    statement = insert(OutboxMessage).values(_new_message(mail))
-    return connection.execute(statement.returning(OutboxMessage.id)).scalar_one()
+    return connection.execute(_INSERT_MESSAGE, _new_message(mail)).scalar_one()
 
 
 def _due(row: Any, now: datetime, lease: float) -> ColumnElement[bool]:
