@@ -22,6 +22,8 @@ from sqlalchemy.orm import DeclarativeBase
 from quarty import sqlite, sqlite_writes
 
 EXTENSION_KEY = "quarty.db"
+# Where a session made by Database.sessionmaker finds its database's writers lock.
+WRITERS_KEY = "quarty.writers"
 
 T = TypeVar("T")
 
@@ -44,8 +46,10 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.engine: AsyncEngine = make_engine(url, echo=echo)
+        # This process's writers take turns here (see write_and_commit).
+        self.writers = asyncio.Lock()
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
-            self.engine, expire_on_commit=False
+            self.engine, expire_on_commit=False, info={WRITERS_KEY: self.writers}
         )
 
     async def dispose(self) -> None:
@@ -145,7 +149,9 @@ async def write_and_commit(session: AsyncSession, work: Callable[[Connection], T
     """
     connection = await session.connection()
     if connection.dialect.name == "sqlite":
-        result = await sqlite_writes.run_in_one_trip(connection, work)
+        # A session from another factory gets a lock of its own: no queue.
+        writers = session.info.get(WRITERS_KEY) or asyncio.Lock()
+        result = await sqlite_writes.run_in_one_trip(connection, work, writers=writers)
     else:
         result = await connection.run_sync(work)
     # On SQLite the work committed already; this ends the session's side.

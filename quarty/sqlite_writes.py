@@ -12,12 +12,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, exc
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import PoolProxiedConnection, StaticPool
 
 from quarty.sqlite import BUSY_TIMEOUT
@@ -30,13 +29,12 @@ T = TypeVar("T")
 
 _SYNC_ENGINE_KEY = "quarty.sync_engine"
 
-_WRITERS_QUEUES: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = (
-    weakref.WeakKeyDictionary()
-)
-
 
 async def run_in_one_trip(
-    connection: AsyncConnection, work: Callable[[Connection], T]
+    connection: AsyncConnection,
+    work: Callable[[Connection], T],
+    *,
+    writers: asyncio.Lock,
 ) -> T:
     """Run `work` and commit, in one trip to the connection's thread.
 
@@ -52,23 +50,14 @@ async def run_in_one_trip(
     driver = raw.driver_connection
     if driver is None:  # pragma: no cover - a checked-out connection has one
         raise RuntimeError("the connection has no driver connection")
-    async with _writers_queue(connection.engine):
+    # Writers take turns on `writers` (one lock per engine, Database.writers),
+    # first come first served: SQLite's busy handler is no queue. A writer that
+    # found the lock taken slept ever longer (up to 100 ms a time) while
+    # newcomers took it as it freed, so under steady writes some waited seconds
+    # (p99 1.7 s with 1 ms transactions). In line here, only one writer per
+    # process meets the other processes' at SQLite's lock.
+    async with writers:
         return await driver._execute(_run_and_commit, raw, work)  # type: ignore[no-any-return]
-
-
-def _writers_queue(engine: AsyncEngine) -> asyncio.Lock:
-    """The engine's writers take turns here, first come first served.
-
-    SQLite's busy handler is no queue: a writer that found the lock taken
-    sleeps ever longer (up to 100 ms a time) while newcomers take the lock as
-    it frees, so under steady writes some waited seconds (p99 1.7 s with 1 ms
-    transactions). In line here, only one writer per process meets the other
-    process's at SQLite's lock.
-    """
-    queue = _WRITERS_QUEUES.get(engine.sync_engine)
-    if queue is None:
-        queue = _WRITERS_QUEUES[engine.sync_engine] = asyncio.Lock()
-    return queue
 
 
 def _run_and_commit(raw: PoolProxiedConnection, work: Callable[[Connection], T]) -> T:
@@ -92,7 +81,7 @@ def _begin_immediate(connection: sqlite3.Connection) -> None:
 
     SQLite's busy handler sleeps up to 100 ms between tries, and the other
     worker's writers, in line one after another, kept taking the lock in the
-    meantime. Here the one writer a process lets through (`_writers_queue`)
+    meantime. Here the one writer a process lets through (`writers`)
     tries every 2 ms at most; nothing is held while it waits.
     """
     connection.execute("PRAGMA busy_timeout = 0")

@@ -105,10 +105,12 @@ async def test_errors_come_out_as_sqlalchemy_errors_and_roll_back(
 async def test_concurrent_writers_take_turns_and_all_commit(
     engine: AsyncEngine,
 ) -> None:
+    writers = asyncio.Lock()
+
     async def add(name: str) -> int | None:
         async with engine.connect() as connection:
             return await run_in_one_trip(
-                connection, partial(crud.insert_user, username=name)
+                connection, partial(crud.insert_user, username=name), writers=writers
             )
 
     names = [f"writer{n}" for n in range(20)] + ["writer0"] * 5
@@ -129,7 +131,9 @@ async def test_a_one_trip_writer_waits_for_another_process_lock(
     async def add(name: str) -> int | None:
         async with engine.connect() as connection:
             return await run_in_one_trip(
-                connection, partial(crud.insert_user, username=name)
+                connection,
+                partial(crud.insert_user, username=name),
+                writers=asyncio.Lock(),
             )
 
     waiting = asyncio.create_task(add("patient"))
