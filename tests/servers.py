@@ -16,6 +16,7 @@ from types import TracebackType
 import httpx
 
 from tests.helpers import csrf_token_in, free_port
+from tests.smtp import ADMIN, HOST
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -42,6 +43,29 @@ def deployment_environment(database_url: str, **settings: str) -> dict[str, str]
     )
     environment.update(settings)
     return environment
+
+
+def held_mail_environment(database_url: str, mail_port: int) -> dict[str, str]:
+    """A deployment whose New User mail goes to a gated SMTP server on this port."""
+    return deployment_environment(
+        database_url,
+        MAIL_SERVER=HOST,
+        MAIL_PORT=str(mail_port),
+        QUARTY_ADMIN=ADMIN,
+        QUARTY_MAIL_SENDER="Quarty <quarty@example.com>",
+        MAIL_RETRY_BACKOFF="1",
+        # Longer than the gate holds a message: a timed-out send would be retried
+        # and then delivered twice.
+        MAIL_TIMEOUT="60",
+        MAIL_SHUTDOWN_TIMEOUT="10",
+    )
+
+
+async def deploy(environment: dict[str, str], cwd: Path) -> None:
+    """`quart --app quarty deploy`, as a release runs it."""
+    await run_command(
+        "quart", "--app", "quarty", "deploy", environment=environment, cwd=cwd
+    )
 
 
 async def run_command(

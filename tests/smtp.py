@@ -7,6 +7,7 @@ answer with an error code, and read what it received.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -179,6 +180,20 @@ class GatedHandler(RecordingHandler):
             self.held += 1
         await asyncio.to_thread(self.gate.wait)
         return await super().handle_DATA(server, session, envelope)
+
+
+NEW_USER_MAIL = re.compile(r"User (\S+) has joined\.")
+
+
+def joined_usernames(server: SmtpServer) -> list[str]:
+    """The usernames of the "New User" mails received, in arrival order."""
+    names = []
+    for mail in server.received:
+        assert mail.rcpt_tos == [ADMIN_ADDRESS]
+        match = NEW_USER_MAIL.search(mail.part("text/plain"))
+        assert match, mail.part("text/plain")
+        names.append(match[1])
+    return names
 
 
 def gated_handler(server: SmtpServer) -> GatedHandler:

@@ -14,10 +14,10 @@ import pytest
 from tests.helpers import csrf_token_in, user_exists
 from tests.servers import (
     Hypercorn,
+    deploy,
     deployment_environment,
     poll_until,
     post_name_form,
-    run_command,
 )
 
 pytestmark = pytest.mark.server
@@ -29,9 +29,7 @@ STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)"')
 async def server(database_url: str, tmp_path: Path) -> AsyncIterator[Hypercorn]:
     """`hypercorn -c hypercorn.toml quarty.asgi:app` on a deployed database."""
     environment = deployment_environment(database_url)
-    await run_command(
-        "quart", "--app", "quarty", "deploy", environment=environment, cwd=tmp_path
-    )
+    await deploy(environment, tmp_path)
     async with Hypercorn(environment, tmp_path / "hypercorn.log") as server:
         yield server
 

@@ -27,31 +27,26 @@ from tests.servers import (
     ROOT,
     SECRET_KEY,
     Uvicorn,
+    deploy,
     deployment_environment,
+    held_mail_environment,
     poll_until,
     post_name_form,
     run_command,
 )
-from tests.smtp import ADMIN, ADMIN_ADDRESS, HOST, SmtpServer, gated_handler
+from tests.smtp import SmtpServer, gated_handler, joined_usernames
 
 pytestmark = pytest.mark.server
 
-NEW_USER_MAIL = re.compile(r"User (\S+) has joined\.")
 # uvicorn's exit code (and gunicorn's) for a server that could not start.
 STARTUP_FAILURE = 3
-
-
-async def _deploy(environment: dict[str, str], cwd: Path) -> None:
-    await run_command(
-        "quart", "--app", "quarty", "deploy", environment=environment, cwd=cwd
-    )
 
 
 @pytest.fixture
 async def server(database_url: str, tmp_path: Path) -> AsyncIterator[Uvicorn]:
     """`python -m quarty.serve` on a deployed database, mail not configured."""
     environment = deployment_environment(database_url)
-    await _deploy(environment, tmp_path)
+    await deploy(environment, tmp_path)
     async with Uvicorn(environment, tmp_path / "uvicorn.log") as server:
         yield server
 
@@ -243,33 +238,11 @@ def mail_server(gated_mail_server: SmtpServer) -> SmtpServer:
     return gated_mail_server
 
 
-def _joined(server: SmtpServer) -> list[str]:
-    """The usernames of the "New User" mails received, in arrival order."""
-    names = []
-    for mail in server.received:
-        assert mail.rcpt_tos == [ADMIN_ADDRESS]
-        match = NEW_USER_MAIL.search(mail.part("text/plain"))
-        assert match, mail.part("text/plain")
-        names.append(match[1])
-    return names
-
-
 async def test_sigterm_drains_every_workers_mail_and_loses_none(
     database_url: str, tmp_path: Path, mail_server: SmtpServer
 ) -> None:
-    environment = deployment_environment(
-        database_url,
-        MAIL_SERVER=HOST,
-        MAIL_PORT=str(mail_server.port),
-        QUARTY_ADMIN=ADMIN,
-        QUARTY_MAIL_SENDER="Quarty <quarty@example.com>",
-        MAIL_RETRY_BACKOFF="1",
-        # Longer than the gate holds a message: a timed-out send would be retried
-        # and then delivered twice.
-        MAIL_TIMEOUT="60",
-        MAIL_SHUTDOWN_TIMEOUT="10",
-    )
-    await _deploy(environment, tmp_path)
+    environment = held_mail_environment(database_url, mail_server.port)
+    await deploy(environment, tmp_path)
     handler = gated_handler(mail_server)
     names: list[str] = []
     first = Uvicorn(environment, tmp_path / "first.log")
@@ -301,7 +274,7 @@ async def test_sigterm_drains_every_workers_mail_and_loses_none(
     log = first.log
     assert "Traceback" not in log
     assert log.count("Application shutdown complete.") == 2
-    delivered = _joined(mail_server)
+    delivered = joined_usernames(mail_server)
     # The two held sends were finished, nothing went twice, nothing was lost:
     # what was not sent is still pending in the outbox.
     assert set(names[:2]) <= set(delivered)
@@ -316,7 +289,7 @@ async def test_sigterm_drains_every_workers_mail_and_loses_none(
         await poll_until(lambda: len(mail_server.received) >= len(names))
         assert await second.stop() == 0
     assert "Traceback" not in second.log
-    assert sorted(_joined(mail_server)) == sorted(names)
+    assert sorted(joined_usernames(mail_server)) == sorted(names)
     counts = await _outbox_counts(database_url)
     assert counts == {**counts, "sent": len(names), "pending": 0, "sending": 0}
 
