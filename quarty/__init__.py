@@ -17,6 +17,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     from quarty.config import select_config
     from quarty.moment import moment
     from quarty.sessions import SessionInterface
+    from quarty.wrappers import Request
 
     app = Quart(
         __name__,
@@ -28,6 +29,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     app.config.update(overrides)
     config_class.init_app(app.config)
     app.session_interface = SessionInterface()
+    app.request_class = Request
 
     db.init_app(app)
     extensions.init_app(app)
