@@ -50,6 +50,14 @@ def _server_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def _shares(amounts: list[float]) -> list[float]:
+    """Each amount as a fraction of their sum, largest first."""
+    total = sum(amounts)
+    if total <= 0:
+        return []
+    return sorted((round(amount / total, 3) for amount in amounts), reverse=True)
+
+
 class Bench:
     """One benchmark run: its settings, its sink, and the runs it measured."""
 
@@ -84,6 +92,7 @@ class Bench:
         mails_before = self.sink.messages
         peaks_reset = server.reset_peaks()
         server_cpu = server.cpu_seconds()
+        worker_cpu = server.worker_cpu_seconds()
         machine_cpu = machine_busy_seconds()
         children = os.times()
         own_cpu = children.children_user + children.children_system
@@ -91,6 +100,10 @@ class Bench:
         result = self._load(server, scenario, connections)
         peak = server.memory_peak()
         server_cpu = server.cpu_seconds() - server_cpu
+        worker_cpu = {
+            pid: seconds - worker_cpu.get(pid, 0.0)
+            for pid, seconds in server.worker_cpu_seconds().items()
+        }
         children = os.times()
         own_cpu = (
             children.children_user
@@ -116,6 +129,7 @@ class Bench:
             ),
             "generator_cpu_share": round(own_cpu / capacity, 3),
             "other_cpu_share": round(other_cpu / capacity, 3),
+            "worker_cpu_shares": _shares(list(worker_cpu.values())),
             "rss": {
                 "workers_kib": peak.workers_kib,
                 "max_worker_kib": peak.max_worker_kib,

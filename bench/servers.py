@@ -292,6 +292,10 @@ class Server:
         pids = {self.process.pid, *self.worker_pids()}
         return sum(_cpu_ticks(pid) for pid in pids) / CLOCK_TICKS
 
+    def worker_cpu_seconds(self) -> dict[int, float]:
+        """CPU time each worker has used so far, by pid."""
+        return {pid: _cpu_ticks(pid) / CLOCK_TICKS for pid in self.worker_pids()}
+
     def memory_peak(self) -> MemoryPeak:
         assert self.process is not None
         workers = self.worker_pids()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import subprocess
@@ -52,6 +53,8 @@ def test_python_client_drives_the_ceilings_and_the_name_form(tmp_path: Path) -> 
         assert run["requests"] > 0
         assert run["errors"] == 0, run
         assert run["rss"]["max_worker_kib"] > 0
+        # One worker: it did all the server's work.
+        assert run["worker_cpu_shares"] == [1.0], run
     assert runs["home"]["of_quart_hello"]["rps"] > 0
     flow = runs["flow-new"]
     assert flow["flows"] > 0
@@ -71,3 +74,45 @@ def test_wrk_script_follows_the_form_and_reads_the_api(tmp_path: Path) -> None:
     assert runs["api-user"]["requests"] > 0
     assert runs["api-user"]["errors"] == 0
     assert result["meta"]["generator"] == "wrk"
+
+
+def _bench_report(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """bench/report.py, imported as the bench's scripts import each other."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    return importlib.import_module("report")
+
+
+def _run(scenario: str, rps: float, shares: list[float]) -> dict[str, Any]:
+    return {
+        "server": "hypercorn-asyncio",
+        "app": "quart" if scenario == "quart-hello" else "quarty",
+        "scenario": scenario,
+        "connections": 100,
+        "rps": rps,
+        **dict.fromkeys(("p50_us", "p90_us", "p99_us"), 1000.0),
+        "errors": 0,
+        "timeouts": 0,
+        "rss": {"max_worker_kib": 1024, "total_kib": 2048},
+        "server_cpu_us_per_request": 300.0,
+        "worker_cpu_shares": shares,
+    }
+
+
+def test_a_share_measured_on_one_worker_is_not_judged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # All connections on one of two workers halves a ceiling, which doubles
+    # quarty's share of it; the report must not count that as met.
+    report = _bench_report(monkeypatch)
+    lopsided = [_run("quart-hello", 3600, [1.0, 0.0]), _run("home", 3200, [0.5, 0.5])]
+    even = [_run("quart-hello", 7000, [0.52, 0.48]), _run("home", 3200, [0.5, 0.5])]
+    for runs in (lopsided, even):
+        report.add_fractions(runs)
+    assert report.unbalanced(lopsided[0]) and not report.unbalanced(even[0])
+    home = "GET / >= 50% of Quart hello at 100 conns"
+    [judged_lopsided] = [c for c in report.targets(lopsided) if c["target"] == home]
+    [judged_even] = [c for c in report.targets(even) if c["target"] == home]
+    assert judged_lopsided["value"] == "89% (unbalanced)"
+    assert judged_lopsided["met"] is None
+    assert judged_even == {**judged_even, "value": "46%", "met": False}
+    assert "workers unbalanced: CPU 100%/0%" in report.format_row(lopsided[0])
