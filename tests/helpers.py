@@ -19,6 +19,7 @@ from quart.testing import QuartClient
 
 from quarty import create_app, crud
 from quarty.db import EXTENSION_KEY, Base, Database
+from quarty.mail import outbox
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -96,6 +97,16 @@ async def user_exists(database_url: str, username: str) -> bool:
         async with database.sessionmaker() as session:
             user = await crud.get_user_by_username(session, username=username)
             return user is not None
+    finally:
+        await database.dispose()
+
+
+async def outbox_counts(database_url: str) -> dict[str, int]:
+    """The outbox of the database at this URL: how many messages per status."""
+    database = Database(database_url)
+    try:
+        async with database.sessionmaker() as session:
+            return await outbox.count_by_status(session)
     finally:
         await database.dispose()
 

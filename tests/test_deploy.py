@@ -16,9 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from quarty.db import Database
-from quarty.mail import outbox
-from tests.helpers import csrf_token_in
+from tests.helpers import csrf_token_in, outbox_counts
 from tests.servers import (
     ALEMBIC_INI,
     Hypercorn,
@@ -100,15 +98,6 @@ async def _racer(base_url: str, name: str) -> bool:
         return "Pleased to meet you!" in response.text
 
 
-async def _outbox_counts(database_url: str) -> dict[str, int]:
-    database = Database(database_url)
-    try:
-        async with database.sessionmaker() as session:
-            return await outbox.count_by_status(session)
-    finally:
-        await database.dispose()
-
-
 async def test_deployment_serves_concurrent_clients_and_stops_losing_no_mail(
     server: Hypercorn, mail_server: SmtpServer, database_url: str
 ) -> None:
@@ -140,7 +129,7 @@ async def test_deployment_serves_concurrent_clients_and_stops_losing_no_mail(
     assert log.count("Running on") == 2
 
     assert sorted(joined_usernames(mail_server)) == sorted(new_names)
-    counts = await _outbox_counts(database_url)
+    counts = await outbox_counts(database_url)
     assert counts == {**counts, "sent": len(new_names), "pending": 0, "sending": 0}
     assert counts["failed"] == 0
 

@@ -20,9 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from quarty.db import Database
-from quarty.mail import outbox
-from tests.helpers import free_port, user_exists
+from tests.helpers import free_port, outbox_counts, user_exists
 from tests.servers import (
     ROOT,
     SECRET_KEY,
@@ -49,15 +47,6 @@ async def server(database_url: str, tmp_path: Path) -> AsyncIterator[Uvicorn]:
     await deploy(environment, tmp_path)
     async with Uvicorn(environment, tmp_path / "uvicorn.log") as server:
         yield server
-
-
-async def _outbox_counts(database_url: str) -> dict[str, int]:
-    database = Database(database_url)
-    try:
-        async with database.sessionmaker() as session:
-            return await outbox.count_by_status(session)
-    finally:
-        await database.dispose()
 
 
 # -- Requests held open in a chosen worker ----------------------------------
@@ -279,7 +268,7 @@ async def test_sigterm_drains_every_workers_mail_and_loses_none(
     # what was not sent is still pending in the outbox.
     assert set(names[:2]) <= set(delivered)
     assert len(delivered) == len(set(delivered))
-    counts = await _outbox_counts(database_url)
+    counts = await outbox_counts(database_url)
     assert counts["sent"] == len(delivered)
     assert counts["pending"] == len(names) - len(delivered)
     assert counts["sending"] == counts["failed"] == 0
@@ -290,7 +279,7 @@ async def test_sigterm_drains_every_workers_mail_and_loses_none(
         assert await second.stop() == 0
     assert "Traceback" not in second.log
     assert sorted(joined_usernames(mail_server)) == sorted(names)
-    counts = await _outbox_counts(database_url)
+    counts = await outbox_counts(database_url)
     assert counts == {**counts, "sent": len(names), "pending": 0, "sending": 0}
 
 
