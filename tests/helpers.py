@@ -16,6 +16,7 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 from quart import Quart
 from quart.testing import QuartClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty import create_app, crud
 from quarty.db import EXTENSION_KEY, Base, Database
@@ -90,25 +91,31 @@ async def serve_in_process(app: Quart) -> AsyncIterator[str]:
         await asyncio.wait_for(server, timeout=30)
 
 
-async def user_exists(database_url: str, username: str) -> bool:
-    """Whether the database at this URL holds a user by that name."""
+@contextlib.asynccontextmanager
+async def session_on(database_url: str) -> AsyncIterator[AsyncSession]:
+    """A session on an engine of its own, disposed at the end.
+
+    For reading what a server or a stopped app left in the database.
+    """
     database = Database(database_url)
     try:
         async with database.sessionmaker() as session:
-            user = await crud.get_user_by_username(session, username=username)
-            return user is not None
+            yield session
     finally:
         await database.dispose()
+
+
+async def user_exists(database_url: str, username: str) -> bool:
+    """Whether the database at this URL holds a user by that name."""
+    async with session_on(database_url) as session:
+        user = await crud.get_user_by_username(session, username=username)
+        return user is not None
 
 
 async def outbox_counts(database_url: str) -> dict[str, int]:
     """The outbox of the database at this URL: how many messages per status."""
-    database = Database(database_url)
-    try:
-        async with database.sessionmaker() as session:
-            return await outbox.count_by_status(session)
-    finally:
-        await database.dispose()
+    async with session_on(database_url) as session:
+        return await outbox.count_by_status(session)
 
 
 def app_database(app: Quart) -> Database:

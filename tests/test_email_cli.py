@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select, update
 
 from quarty import create_app
-from quarty.db import Database
 from quarty.mail import queue_email
 from quarty.models import OutboxMessage
+from tests.helpers import session_on
 from tests.servers import run_command
 from tests.smtp import ADMIN, SmtpServer, app_database, free_port
 
@@ -80,16 +80,12 @@ async def outbox(database_url: str) -> dict[str, int]:
 
 
 async def stored(database_url: str, message_id: int) -> OutboxMessage:
-    database = Database(database_url)
-    try:
-        async with database.sessionmaker() as session:
-            row = await session.scalar(
-                select(OutboxMessage).where(OutboxMessage.id == message_id)
-            )
-            assert row is not None
-            return row
-    finally:
-        await database.dispose()
+    async with session_on(database_url) as session:
+        row = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.id == message_id)
+        )
+        assert row is not None
+        return row
 
 
 async def test_list_shows_counts_messages_and_the_last_error(

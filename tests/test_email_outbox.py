@@ -12,11 +12,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty import create_app
-from quarty.db import Database
 from quarty.mail import OutboxSender, queue_email
 from quarty.mail.outbox import SENT_OUTCOME, Claim, claim_due, record, utc_now
 from quarty.models import OutboxMessage
-from tests.helpers import submit_name
+from tests.helpers import session_on, submit_name
 from tests.smtp import (
     ADMIN,
     SmtpServer,
@@ -42,12 +41,8 @@ async def all_rows(app: Quart) -> list[OutboxMessage]:
 
 async def stored_rows(database_url: str) -> list[OutboxMessage]:
     """The outbox, read on an engine of its own (after the app has stopped)."""
-    database = Database(database_url)
-    try:
-        async with database.sessionmaker() as session:
-            return list((await session.scalars(select(OutboxMessage))).all())
-    finally:
-        await database.dispose()
+    async with session_on(database_url) as session:
+        return list((await session.scalars(select(OutboxMessage))).all())
 
 
 async def rows_when(app: Quart, status: str, count: int = 1) -> list[OutboxMessage]:

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from quarty.db import Database
 from quarty.models import OutboxMessage
+from tests.helpers import session_on
 from tests.servers import Hypercorn, deployment_environment, run_command
 from tests.smtp import ADMIN, SmtpServer
 
@@ -21,12 +21,8 @@ SMTP_DELAY = 2.0
 
 
 async def outbox_statuses(database_url: str) -> list[str]:
-    database = Database(database_url)
-    try:
-        async with database.sessionmaker() as session:
-            return list((await session.scalars(select(OutboxMessage.status))).all())
-    finally:
-        await database.dispose()
+    async with session_on(database_url) as session:
+        return list((await session.scalars(select(OutboxMessage.status))).all())
 
 
 async def test_sigterm_waits_for_the_mail_in_flight_and_the_post_did_not(

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from quarty import crud, migrations
-from quarty.db import Database
 from tests import pg
+from tests.helpers import session_on
 from tests.servers import deployment_environment, run_command
 
 needs_postgres = pytest.mark.skipif(
@@ -28,12 +28,8 @@ def _accepts_connections(port: int) -> bool:
 
 
 async def _role_names(database_url: str) -> list[str]:
-    database = Database(database_url)
-    try:
-        async with database.sessionmaker() as session:
-            return [role.name for role in await crud.list_roles(session)]
-    finally:
-        await database.dispose()
+    async with session_on(database_url) as session:
+        return [role.name for role in await crud.list_roles(session)]
 
 
 @needs_postgres
