@@ -29,11 +29,14 @@ python_setup() {
     python3 -m venv "$VENV"
     "$PY" -m pip install -q --upgrade pip
   fi
-  # Reinstall only when the project's dependencies changed.
+  # Reinstall only when the project's dependencies or their lock changed. The lock
+  # (requirements-dev.txt) holds the exact tested versions of every dependency,
+  # the dev, postgresql and uvicorn extras included; the project goes in on top.
   local stamp=$VENV/.quarty-installed
-  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    echo "==> pip install -e .[dev]"
-    "$PY" -m pip install -q -e '.[dev]'
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements-dev.txt -nt "$stamp" ]; then
+    echo "==> pip install -r requirements-dev.txt && pip install --no-deps -e ."
+    "$PY" -m pip install -q -r requirements-dev.txt
+    "$PY" -m pip install -q --no-deps -e .
     touch "$stamp"
   fi
 }
@@ -42,7 +45,9 @@ cmd_run() {
   python_setup
   export QUARTY_CONFIG=${QUARTY_CONFIG:-development}
   "$VENV/bin/quart" --app quarty deploy
-  exec "$VENV/bin/python" -m quarty.serve --host 127.0.0.1 --port 5000
+  # hypercorn with hypercorn.toml's settings (uvloop worker, 2 workers), after a
+  # check of the config.
+  exec "$VENV/bin/python" -m quarty.serving --host 127.0.0.1 --port 5000
 }
 
 postgres_pass_wanted() {
@@ -51,7 +56,7 @@ postgres_pass_wanted() {
 }
 
 cmd_test() {
-  apt_install chromium
+  apt_install chromium wrk
   if postgres_pass_wanted; then apt_install postgresql; fi
   python_setup
   echo "==> ruff"

@@ -8,9 +8,9 @@ from logging.config import fileConfig
 from sqlalchemy.engine import Connection
 
 from alembic import context
-from quarty import models  # noqa: F401  - registers the tables on Base.metadata
 from quarty.config import select_config
-from quarty.db import Base, make_engine
+from quarty.db import make_engine
+from quarty.models import Base  # the package registers every table on Base.metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get(

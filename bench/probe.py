@@ -61,12 +61,12 @@ def api_pages(base_url: str) -> int | None:
 
 
 async def count_users(url: str) -> int:
-    from quarty import crud
     from quarty.db import Database
+    from quarty.services import accounts
 
     database = Database(url)
     try:
         async with database.sessionmaker() as session:
-            return await crud.count_users(session)
+            return await accounts.count_users(session)
     finally:
         await database.dispose()

@@ -44,8 +44,8 @@ from report import say  # noqa: E402
 from servers import SERVERS, free_port  # noqa: E402
 
 DEFAULT_SERVERS = "hypercorn-asyncio,hypercorn-uvloop,uvicorn"
-# The documented deployment default (python -m quarty.serve runs uvicorn).
-QUICK_SERVERS = "uvicorn"
+# The documented deployment: python -m quarty.serving runs hypercorn (uvloop).
+QUICK_SERVERS = "hypercorn-uvloop"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -101,7 +101,7 @@ def server_command(
             str(BIN / "uvicorn"), target, "--host", "127.0.0.1", "--port", str(port),
             "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
             "--log-level", "warning",
-            # As python -m quarty.serve runs it: X-Forwarded-* not believed.
+            # As python -m quarty.serving.uvicorn runs it: X-Forwarded-* not believed.
             "--no-proxy-headers",
         ]  # fmt: skip
         return command + ([] if access_log else ["--no-access-log"])

@@ -18,10 +18,10 @@ from scenarios import SEED_NAME_FORMAT
 from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
-from quarty import crud
 from quarty.db import Database
-from quarty.migrations import upgrade
+from quarty.db.migrations import upgrade
 from quarty.models import Role, User
+from quarty.services import roles as roles_service
 
 
 def _role_for(index: int) -> str:
@@ -37,7 +37,7 @@ async def _seed(url: str, users: int) -> None:
     database = Database(url)
     try:
         async with database.sessionmaker() as session:
-            await crud.insert_default_roles(session)
+            await roles_service.insert_default_roles(session)
             role_ids = {
                 role.name: role.id for role in (await session.scalars(select(Role)))
             }

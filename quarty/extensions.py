@@ -13,7 +13,12 @@ schema = QuartSchema(
     # Only the Swagger page is served from local files; the others need CDNs.
     redoc_ui_path=None,
     scalar_ui_path=None,
-    info={"title": "Quarty API", "version": "1.0.0"},
+    info={
+        "title": "Quarty API",
+        "version": "1.0.0",
+        # Swagger UI shows this as Markdown at the top of /docs: the way back.
+        "description": "The JSON API of Quarty. [Back to the app](/)",
+    },
     # Only the /api/ routes are documented; the HTML pages are not an API.
     openapi_provider_class=ApiOpenAPIProvider,
 )

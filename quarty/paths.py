@@ -1,4 +1,4 @@
-"""Where the top-level templates/, static/ and alembic/ folders are."""
+"""Where the top-level templates/, static/, alembic/ and hypercorn.toml are."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def resource_dir(name: str) -> Path:
-    """A resource folder: inside the package when installed, else the checkout's."""
+def resource_path(name: str) -> Path:
+    """A resource: inside the package when installed, else the checkout's."""
     packaged = PACKAGE_DIR / name
-    if packaged.is_dir():
+    if packaged.exists():
         return packaged
     return PACKAGE_DIR.parent / name

@@ -18,9 +18,11 @@ from quart import Quart
 from quart.testing import QuartClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quarty import create_app, crud
-from quarty.db import EXTENSION_KEY, Base, Database
+from quarty import create_app
+from quarty.db import EXTENSION_KEY, Database
 from quarty.mail import outbox
+from quarty.models import Base
+from quarty.services import accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -108,7 +110,7 @@ async def session_on(database_url: str) -> AsyncIterator[AsyncSession]:
 async def user_exists(database_url: str, username: str) -> bool:
     """Whether the database at this URL holds a user by that name."""
     async with session_on(database_url) as session:
-        user = await crud.get_user_by_username(session, username=username)
+        user = await accounts.get_user_by_username(session, username=username)
         return user is not None
 
 

@@ -234,7 +234,7 @@ class Hypercorn:
 
 
 class Uvicorn(Hypercorn):
-    """`python -m quarty.serve` (uvicorn, 2 workers) on 127.0.0.1 and a free port."""
+    """`python -m quarty.serving.uvicorn` (2 workers) on 127.0.0.1 and a free port."""
 
     def __init__(self, environment: dict[str, str], log_path: Path) -> None:
         super().__init__(environment, log_path)
@@ -244,7 +244,7 @@ class Uvicorn(Hypercorn):
         return [
             sys.executable,
             "-m",
-            "quarty.serve",
+            "quarty.serving.uvicorn",
             "--port",
             str(self.port),
             "--workers",

@@ -12,8 +12,9 @@ from quart.testing import QuartClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quarty import crud
 from quarty.models import Role, User
+from quarty.services import accounts
+from quarty.services import roles as roles_service
 from tests.helpers import submit_name
 
 API = "/api/v1"
@@ -34,7 +35,7 @@ async def get_json(client: QuartClient, path: str, status: int = 200) -> Any:
 
 
 async def add_roles(session: AsyncSession) -> dict[str, Role]:
-    await crud.insert_default_roles(session)
+    await roles_service.insert_default_roles(session)
     roles = (await session.scalars(select(Role))).all()
     return {role.name: role for role in roles}
 
@@ -213,7 +214,7 @@ async def test_post_creates_a_user_with_201_and_location(
     assert response.headers["Location"] == body["url"]
     assert body["url"] == f"http://localhost{API}/users/{body['id']}"
     assert await get_json(client, local_path(response.headers["Location"])) == body
-    stored = await crud.get_user_by_username(session, username="grace")
+    stored = await accounts.get_user_by_username(session, username="grace")
     assert stored is not None and stored.id == body["id"]
 
 
@@ -229,7 +230,7 @@ async def test_post_of_a_known_name_is_a_409(
         "error": "conflict",
         "message": "A user named 'ada' already exists.",
     }
-    assert await crud.count_users(session) == 1
+    assert await accounts.count_users(session) == 1
 
 
 async def test_a_name_from_the_form_is_a_conflict_for_the_api(
@@ -277,7 +278,7 @@ async def test_invalid_new_user_is_a_400_naming_the_problem(
     body = await response.get_json()
     assert body["error"] == "bad request"
     assert body["message"].startswith(f"Invalid request body: {expected}")
-    assert await crud.count_users(session) == 0
+    assert await accounts.count_users(session) == 0
 
 
 # --- roles -----------------------------------------------------------------
@@ -288,7 +289,9 @@ async def test_roles_are_listed_in_id_order_with_links(
 ) -> None:
     roles = await add_roles(session)
     body = await get_json(client, f"{API}/roles")
-    assert [role["name"] for role in body["roles"]] == list(crud.DEFAULT_ROLE_NAMES)
+    assert [role["name"] for role in body["roles"]] == list(
+        roles_service.DEFAULT_ROLE_NAMES
+    )
     user_role = body["roles"][0]
     role_id = roles["User"].id
     assert user_role == {
@@ -353,4 +356,4 @@ async def test_racing_posts_of_one_name_create_it_once(
     )
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [201] + [409] * 7
-    assert await crud.count_users(session) == 1
+    assert await accounts.count_users(session) == 1

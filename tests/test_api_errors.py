@@ -8,7 +8,7 @@ import pytest
 from quart.testing import QuartClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quarty import crud
+from quarty.services import accounts
 
 USERS = "/api/v1/users"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,*/*;q=0.8"
@@ -45,7 +45,7 @@ async def test_malformed_json_is_a_400(
     assert status == 400
     assert error["error"] == "bad request"
     assert error["message"].startswith("The request body is not valid JSON")
-    assert await crud.count_users(session) == 0
+    assert await accounts.count_users(session) == 0
 
 
 async def test_body_that_is_not_utf8_is_a_400(client: QuartClient) -> None:
@@ -101,7 +101,7 @@ async def test_body_over_max_content_length_is_a_413(
     status, error = await post_raw(client, body, "application/json")
     assert status == 413
     assert error["error"] == "request entity too large"
-    assert await crud.count_users(session) == 0
+    assert await accounts.count_users(session) == 0
 
 
 @pytest.mark.parametrize(

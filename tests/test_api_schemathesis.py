@@ -25,9 +25,10 @@ from schemathesis.engine import Status, StopReason, events
 from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.schemas import BaseSchema
 
-from quarty import create_app, crud
-from quarty.db import EXTENSION_KEY, Base, Database
-from quarty.models import User
+from quarty import create_app
+from quarty.db import EXTENSION_KEY, Database
+from quarty.models import Base, User
+from quarty.services import roles as roles_service
 
 #: Generated examples per operation and phase; the coverage cases come on top.
 MAX_EXAMPLES = 100
@@ -50,8 +51,8 @@ async def _prepare_store(app: Quart) -> None:
         await connection.run_sync(Base.metadata.drop_all)
         await connection.run_sync(Base.metadata.create_all)
     async with database.sessionmaker() as session:
-        await crud.insert_default_roles(session)
-        roles = await crud.list_roles(session)
+        await roles_service.insert_default_roles(session)
+        roles = await roles_service.list_roles(session)
         session.add_all(
             User(username=f"seed{number}", role_id=roles[number % len(roles)].id)
             for number in range(7)

@@ -33,7 +33,8 @@ def app_settings(
 
 
 async def outbox_rows(session: AsyncSession) -> list[OutboxMessage]:
-    session.expire_all()
+    # A new read transaction: SQLite keeps showing an open one its snapshot.
+    await session.rollback()
     return list((await session.scalars(select(OutboxMessage))).all())
 
 

@@ -103,7 +103,7 @@ async def register_and_wait(settings: dict[str, object]) -> OutboxMessage:
         async with app_database(app).sessionmaker() as session:
 
             async def attempted() -> OutboxMessage | None:
-                session.expire_all()
+                await session.rollback()  # a fresh snapshot, fresh rows
                 row = await session.scalar(select(OutboxMessage))
                 done = row is not None and (row.status == "sent" or row.last_error)
                 return row if done else None

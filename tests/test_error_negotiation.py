@@ -6,7 +6,7 @@ import pytest
 from quart import Quart, request
 from quart.testing import QuartClient
 
-from quarty.errors import MAX_CACHED_ACCEPT
+from quarty.web.errors import MAX_CACHED_ACCEPT
 
 BROWSER = (
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"

@@ -12,8 +12,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from quarty import migrations
-from quarty.db import Base, make_engine
+from quarty.db import make_engine, migrations
+from quarty.models import Base
 from tests.helpers import run_console_script
 
 ROOT = Path(__file__).resolve().parent.parent

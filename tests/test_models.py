@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import pytest
-from sqlalchemy import Connection, insert, select
+from quart import Quart
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from quarty import crud
-from quarty.db import write_and_commit
+from quarty.db import writing
 from quarty.models import Role, User
+from quarty.services import accounts
+from quarty.services import roles as roles_service
 
 
 async def test_users_belong_to_a_role(session: AsyncSession) -> None:
@@ -51,32 +51,37 @@ async def test_username_is_unique(session: AsyncSession) -> None:
         await session.commit()
 
 
-async def test_insert_user_creates_a_name_once(session: AsyncSession) -> None:
-    first = await write_and_commit(session, partial(crud.insert_user, username="ada"))
-    again = await write_and_commit(session, partial(crud.insert_user, username="ada"))
-    assert first is not None and again is None
-    assert await crud.count_users(session) == 1
+async def test_register_name_creates_a_name_once(
+    app: Quart, session: AsyncSession
+) -> None:
+    async with app.app_context():
+        first, created = await accounts.register_name(session, username="ada")
+        again, created_again = await accounts.register_name(session, username="ada")
+    assert created and not created_again
+    assert again.id == first.id
+    assert await accounts.count_users(session) == 1
 
 
 async def test_a_failed_write_rolls_back_all_of_it(session: AsyncSession) -> None:
-    def insert_then_fail(connection: Connection) -> None:
-        crud.insert_user(connection, username="ghost")
-        connection.execute(insert(User).values(username=None))  # NOT NULL
-
     with pytest.raises(IntegrityError):
-        await write_and_commit(session, insert_then_fail)
-    await session.rollback()
-    assert await crud.count_users(session) == 0
-    # The connection is usable afterwards, and was left with no transaction.
-    assert await write_and_commit(session, partial(crud.insert_user, username="ok"))
+        async with writing(session):
+            session.add(User(username="ghost"))
+            await session.flush()
+            session.add(User(username="ghost"))  # the same name again
+            await session.flush()
+    assert await accounts.count_users(session) == 0
+    # The session is usable afterwards.
+    async with writing(session):
+        session.add(User(username="ok"))
+    assert await accounts.count_users(session) == 1
 
 
 async def test_default_roles_are_inserted_once(session: AsyncSession) -> None:
-    assert await crud.insert_default_roles(session) == [
+    assert await roles_service.insert_default_roles(session) == [
         "User",
         "Moderator",
         "Administrator",
     ]
-    assert await crud.insert_default_roles(session) == []
+    assert await roles_service.insert_default_roles(session) == []
     names = (await session.scalars(select(Role.name).order_by(Role.id))).all()
     assert names == ["User", "Moderator", "Administrator"]

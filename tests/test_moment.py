@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from quart.testing import QuartClient
 
-from quarty.moment import moment
+from quarty.web.moment import moment
 
 INSTANT = datetime(2026, 11, 25, 9, 30, 15, tzinfo=UTC)
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from quarty import crud, migrations
+from quarty.db import migrations
+from quarty.services import roles as roles_service
 from tests import pg
 from tests.helpers import session_on
 from tests.servers import deployment_environment, run_command
@@ -29,7 +30,7 @@ def _accepts_connections(port: int) -> bool:
 
 async def _role_names(database_url: str) -> list[str]:
     async with session_on(database_url) as session:
-        return [role.name for role in await crud.list_roles(session)]
+        return [role.name for role in await roles_service.list_roles(session)]
 
 
 @needs_postgres

@@ -8,9 +8,9 @@ import pytest
 from quart import Quart
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quarty import crud
-from quarty.accounts import register_name
 from quarty.db import Database, run_to_completion
+from quarty.services import accounts
+from quarty.services.accounts import register_name
 
 
 async def test_cancelled_caller_still_commits_the_registration(
@@ -34,7 +34,7 @@ async def test_cancelled_caller_still_commits_the_registration(
     with pytest.raises(asyncio.CancelledError):
         await caller
 
-    user = await crud.get_user_by_username(session, username="hangup")
+    user = await accounts.get_user_by_username(session, username="hangup")
     assert user is not None
 
 
@@ -66,5 +66,5 @@ async def test_registration_finishes_when_its_request_is_cancelled(
         request.cancel()
         with pytest.raises(asyncio.CancelledError):
             await request
-    user = await crud.get_user_by_username(session, username="hung-up")
+    user = await accounts.get_user_by_username(session, username="hung-up")
     assert user is not None

@@ -1,4 +1,4 @@
-"""uvicorn serving quarty: `python -m quarty.serve`, 2 workers, uvloop and httptools.
+"""uvicorn serving quarty: `python -m quarty.serving.uvicorn` (2 workers, uvloop).
 
 The production config on a deployed database, a real SMTP server, a SIGTERM as
 a process manager sends it, and the start-up failures a deployer can cause.
@@ -42,7 +42,7 @@ STARTUP_FAILURE = 3
 
 @pytest.fixture
 async def server(database_url: str, tmp_path: Path) -> AsyncIterator[Uvicorn]:
-    """`python -m quarty.serve` on a deployed database, mail not configured."""
+    """`python -m quarty.serving.uvicorn` on a deployed database, no mail server."""
     environment = deployment_environment(database_url)
     await deploy(environment, tmp_path)
     async with Uvicorn(environment, tmp_path / "uvicorn.log") as server:
@@ -289,11 +289,11 @@ async def test_sigterm_drains_every_workers_mail_and_loses_none(
 async def _serve(
     environment: dict[str, str], cwd: Path, *arguments: str
 ) -> tuple[int, str]:
-    """Run `python -m quarty.serve` to its end; its exit code and output."""
+    """Run `python -m quarty.serving.uvicorn` to its end; its exit code and output."""
     result = await run_command(
         "python",
         "-m",
-        "quarty.serve",
+        "quarty.serving.uvicorn",
         *arguments,
         environment=environment,
         cwd=cwd,
@@ -339,7 +339,7 @@ async def test_a_worker_whose_startup_fails_stops_the_server_with_3(
 ) -> None:
     environment = deployment_environment(database_url, PYTHONPATH=str(ROOT))
     launcher = (
-        "import sys, quarty.serve as serve; "
+        "import sys, quarty.serving.uvicorn as serve; "
         "serve.APP = 'tests.test_uvicorn:failing_startup_app'; "
         "sys.exit(serve.main(sys.argv[1:]))"
     )

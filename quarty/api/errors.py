@@ -17,7 +17,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from quarty.api import bp
 from quarty.api.schemas import ErrorBody
-from quarty.errors import json_error
+from quarty.web.errors import json_error
 
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
@@ -46,7 +46,7 @@ async def _require_json_body() -> None:
         )
     # Parsed once, here: the request keeps the result for the view's validation.
     # Past MAX_CONTENT_LENGTH this raises 413 before anything is parsed; invalid
-    # JSON is a 400 from quarty.wrappers.Request.
+    # JSON is a 400 from quarty.web.wrappers.Request.
     try:
         await request.get_json()
     except UnicodeDecodeError as exc:

@@ -8,50 +8,22 @@ from typing import Any
 from quart import url_for
 
 from quarty.api.schemas import PageQuery, RolePublic, UserPublic, UsersPage
-from quarty.crud import UserSummary
 from quarty.models import Role
-
-# The largest id the routes accept: a placeholder that url_for always builds.
-_ID_PLACEHOLDER = 2147483647
+from quarty.services.accounts import UserSummary
 
 
-class IdUrl:
-    """`url_for(endpoint, **{key: id}, _external=True)` for any id, built once.
-
-    Werkzeug's URL building was a large part of a page of users (two URLs per
-    user); the URL around the id is the same for every id, so it is built once
-    with a placeholder and each id is put between its two halves.
-    """
-
-    def __init__(self, endpoint: str, key: str) -> None:
-        values: dict[str, Any] = {key: _ID_PLACEHOLDER}
-        url = url_for(endpoint, _external=True, **values)
-        self.prefix, _, self.suffix = url.rpartition(str(_ID_PLACEHOLDER))
-
-    def __call__(self, value: int) -> str:
-        return f"{self.prefix}{value}{self.suffix}"
-
-
-def id_url(endpoint: str, key: str, value: int) -> str:
-    """`url_for(endpoint, **{key: value}, _external=True)`, through an IdUrl."""
-    return IdUrl(endpoint, key)(value)
-
-
-def user_public(
-    user: UserSummary,
-    *,
-    user_url: IdUrl | None = None,
-    role_url: IdUrl | None = None,
-) -> UserPublic:
-    """A user as the API shows it; a list passes the IdUrls it made once."""
-    user_url = user_url or IdUrl("api.get_user", "user_id")
-    role_url = role_url or IdUrl("api.get_role", "role_id")
+def user_public(user: UserSummary) -> UserPublic:
+    """A user as the API shows it."""
     return UserPublic(
         id=user.id,
-        url=user_url(user.id),
+        url=url_for("api.get_user", user_id=user.id, _external=True),
         username=user.username,
         role=user.role_name,
-        role_url=role_url(user.role_id) if user.role_id is not None else None,
+        role_url=(
+            url_for("api.get_role", role_id=user.role_id, _external=True)
+            if user.role_id is not None
+            else None
+        ),
     )
 
 
@@ -59,9 +31,9 @@ def role_public(role: Role) -> RolePublic:
     """A role as the API shows it."""
     return RolePublic(
         id=role.id,
-        url=id_url("api.get_role", "role_id", role.id),
+        url=url_for("api.get_role", role_id=role.id, _external=True),
         name=role.name,
-        users_url=id_url("api.list_role_users", "role_id", role.id),
+        users_url=url_for("api.list_role_users", role_id=role.id, _external=True),
     )
 
 
@@ -81,12 +53,8 @@ def users_page(
         )
 
     has_next = query.page * query.per_page < count
-    user_url = IdUrl("api.get_user", "user_id")
-    role_url = IdUrl("api.get_role", "role_id")
     return UsersPage(
-        users=[
-            user_public(user, user_url=user_url, role_url=role_url) for user in users
-        ],
+        users=[user_public(user) for user in users],
         prev=page_url(query.page - 1) if query.page > 1 else None,
         next=page_url(query.page + 1) if has_next else None,
         count=count,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from quart_schema import tag, validate_querystring, validate_response
 from werkzeug.exceptions import NotFound
 
-from quarty import crud
 from quarty.api import bp
 from quarty.api.errors import documents_errors
 from quarty.api.render import page_offset, role_public, users_page
 from quarty.api.schemas import PageQuery, RolePublic, RolesList, UsersPage
 from quarty.api.users import ID
-from quarty.db import connect, get_session
+from quarty.db import get_session
 from quarty.models import Role
+from quarty.services import accounts, roles
 
 
 @bp.get("/roles")
@@ -20,8 +20,8 @@ from quarty.models import Role
 @validate_response(RolesList)
 async def list_roles() -> RolesList:
     """List all roles, ordered by id."""
-    roles = await crud.list_roles(get_session())
-    return RolesList(roles=[role_public(role) for role in roles])
+    all_roles = await roles.list_roles(get_session())
+    return RolesList(roles=[role_public(role) for role in all_roles])
 
 
 @bp.get(f"/roles/<{ID}:role_id>")
@@ -41,13 +41,12 @@ async def get_role(role_id: int) -> RolePublic:
 async def list_role_users(role_id: int, query_args: PageQuery) -> UsersPage:
     """List the users who hold a role, ordered by id, a page at a time."""
     role = await _role_or_404(role_id)
-    async with connect() as connection:
-        users, count = await crud.list_user_summaries(
-            connection,
-            offset=page_offset(query_args),
-            limit=query_args.per_page,
-            role_id=role.id,
-        )
+    users, count = await accounts.list_user_summaries(
+        get_session(),
+        offset=page_offset(query_args),
+        limit=query_args.per_page,
+        role_id=role.id,
+    )
     return users_page(
         users,
         query=query_args,
@@ -58,7 +57,7 @@ async def list_role_users(role_id: int, query_args: PageQuery) -> UsersPage:
 
 
 async def _role_or_404(role_id: int) -> Role:
-    role = await crud.get_role(get_session(), role_id)
+    role = await roles.get_role(get_session(), role_id)
     if role is None:
         raise NotFound(f"There is no role with id {role_id}.")
     return role

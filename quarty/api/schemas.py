@@ -6,8 +6,8 @@ import sys
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from quarty.accounts import clean_username
 from quarty.models import USERNAME_MAX_LENGTH
+from quarty.services.accounts import clean_username
 
 # Page numbers stay within a 32-bit integer, so an offset always fits the database.
 MAX_PAGE = 2**31 - 1

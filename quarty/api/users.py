@@ -6,8 +6,6 @@ from quart import url_for
 from quart_schema import tag, validate_querystring, validate_request, validate_response
 from werkzeug.exceptions import Conflict, NotFound
 
-from quarty import crud
-from quarty.accounts import register_name
 from quarty.api import bp
 from quarty.api.errors import documents_errors
 from quarty.api.render import page_offset, user_public, users_page
@@ -18,7 +16,8 @@ from quarty.api.schemas import (
     UserPublic,
     UsersPage,
 )
-from quarty.db import connect, get_session
+from quarty.db import get_session
+from quarty.services import accounts
 
 # Ids are 32-bit integers in the store; anything else cannot name a row.
 ID = "int(min=1, max=2147483647)"
@@ -31,10 +30,9 @@ ID = "int(min=1, max=2147483647)"
 @documents_errors(400)
 async def list_users(query_args: PageQuery) -> UsersPage:
     """List users, ordered by id, a page at a time."""
-    async with connect() as connection:
-        users, count = await crud.list_user_summaries(
-            connection, offset=page_offset(query_args), limit=query_args.per_page
-        )
+    users, count = await accounts.list_user_summaries(
+        get_session(), offset=page_offset(query_args), limit=query_args.per_page
+    )
     return users_page(users, query=query_args, count=count, endpoint="api.list_users")
 
 
@@ -44,8 +42,7 @@ async def list_users(query_args: PageQuery) -> UsersPage:
 @documents_errors(404)
 async def get_user(user_id: int) -> UserPublic:
     """Get one user."""
-    async with connect() as connection:
-        user = await crud.get_user_summary(connection, user_id)
+    user = await accounts.get_user_summary(get_session(), user_id)
     if user is None:
         raise NotFound(f"There is no user with id {user_id}.")
     return user_public(user)
@@ -58,7 +55,7 @@ async def get_user(user_id: int) -> UserPublic:
 @documents_errors(400, 409, 413, 415)
 async def create_user(data: UserCreate) -> tuple[UserPublic, int, LocationHeader]:
     """Register a user by name, as the name form does."""
-    user, created = await register_name(get_session(), username=data.username)
+    user, created = await accounts.register_name(get_session(), username=data.username)
     if not created:
         raise Conflict(f"A user named {data.username!r} already exists.")
     location = url_for("api.get_user", user_id=user.id, _external=True)

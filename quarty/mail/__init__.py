@@ -16,7 +16,7 @@ from quart import Quart, current_app
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty.db import EXTENSION_KEY as DB_KEY
-from quarty.db import get_database
+from quarty.db import get_database, writing
 from quarty.mail import outbox
 from quarty.mail.message import RenderedMail, render_mail
 from quarty.mail.sender import OutboxSender
@@ -74,8 +74,9 @@ async def queue_email(
 ) -> int:
     """Render a mail into the outbox in the session's transaction; return its id.
 
-    Does not commit: the mail is stored if and only if the caller's change is.
-    Raises ValueError for an invalid recipient or QUARTY_MAIL_SENDER.
+    Flushes but does not commit: the mail is stored if and only if the
+    caller's change is. Raises ValueError for an invalid recipient or
+    QUARTY_MAIL_SENDER.
     """
     settings = get_sender().settings
     if settings.sender is None:
@@ -87,16 +88,17 @@ async def queue_email(
         template=template,
         **context,
     )
-    return await outbox.add_message(session, mail)
+    message = outbox.add_message(session, mail)
+    await session.flush()
+    return message.id
 
 
 async def send_email(
     to: str | Address, subject: str, template: str, **context: Any
 ) -> int:
     """Queue a mail in a transaction of its own and wake the sender; return its id."""
-    async with get_database().sessionmaker() as session:
+    async with get_database().sessionmaker() as session, writing(session):
         message_id = await queue_email(session, to, subject, template, **context)
-        await session.commit()
     notify_sender(message_id)
     return message_id
 
@@ -116,6 +118,10 @@ async def render_new_user_mail(*, username: str) -> RenderedMail | None:
 
 
 async def queue_new_user_mail(session: AsyncSession, *, username: str) -> int | None:
-    """Queue the "New User" mail to QUARTY_ADMIN, if there is a valid one."""
+    """Queue the "New User" mail to QUARTY_ADMIN, if there is a valid one; flushes."""
     mail = await render_new_user_mail(username=username)
-    return None if mail is None else await outbox.add_message(session, mail)
+    if mail is None:
+        return None
+    message = outbox.add_message(session, mail)
+    await session.flush()
+    return message.id

@@ -22,12 +22,10 @@ from typing import Any, Literal, cast
 
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     CursorResult,
     Result,
     and_,
     func,
-    insert,
     or_,
     select,
     update,
@@ -35,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from quarty.db import write_and_commit
+from quarty.db import writing
 from quarty.mail.message import RenderedMail
 from quarty.models import OutboxMessage
 
@@ -73,32 +71,25 @@ def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _new_message(mail: RenderedMail) -> dict[str, Any]:
+def add_message(session: AsyncSession, mail: RenderedMail) -> OutboxMessage:
+    """Put a rendered mail in the outbox, due now. Does not flush or commit.
+
+    The row is written with the session's next flush, in the caller's
+    transaction: the mail is stored if and only if the caller's change is.
+    """
     now = utc_now()
-    return {
-        "sender": mail.sender,
-        "recipient": mail.recipient,
-        "subject": mail.subject[:SUBJECT_MAX_LENGTH],
-        "message": mail.message,
-        "status": PENDING,
-        "attempts": 0,
-        "created_at": now,
-        "next_attempt_at": now,
-    }
-
-
-# Built once, the row's values bound at execution.
-_INSERT_MESSAGE = insert(OutboxMessage).returning(OutboxMessage.id)
-
-
-async def add_message(session: AsyncSession, mail: RenderedMail) -> int:
-    """Put a rendered mail in the outbox, due now; return its id. Does not commit."""
-    return (await session.execute(_INSERT_MESSAGE, _new_message(mail))).scalar_one()
-
-
-def insert_message(connection: Connection, mail: RenderedMail) -> int:
-    """`add_message` for synchronous work, such as db.write_and_commit's."""
-    return connection.execute(_INSERT_MESSAGE, _new_message(mail)).scalar_one()
+    message = OutboxMessage(
+        sender=mail.sender,
+        recipient=mail.recipient,
+        subject=mail.subject[:SUBJECT_MAX_LENGTH],
+        message=mail.message,
+        status=PENDING,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(message)
+    return message
 
 
 def _due(row: Any, now: datetime, lease: float) -> ColumnElement[bool]:
@@ -146,9 +137,8 @@ async def claim_due(
             OutboxMessage.message,
         )
     )
-    rows = await write_and_commit(
-        session, lambda connection: connection.execute(claim).all()
-    )
+    async with writing(session):
+        rows = (await session.execute(claim, execution_options=_NO_SYNC)).all()
     # RETURNING gives no order; the oldest messages go first.
     return [
         Claim(
@@ -223,13 +213,11 @@ async def record(
         for (claimed_by, attempts, outcome), ids in groups.items()
     ]
 
-    def run_updates(connection: Connection) -> set[int]:
-        held: set[int] = set()
+    held: set[int] = set()
+    async with writing(session):
         for statement in statements:
-            held.update(connection.execute(statement).scalars())
-        return held
-
-    held = await write_and_commit(session, run_updates)
+            result = await session.execute(statement, execution_options=_NO_SYNC)
+            held.update(result.scalars())
     return [claim for claim, _outcome in outcomes if claim.id not in held]
 
 
@@ -279,11 +267,11 @@ async def retry_failed(
     query = update(OutboxMessage).where(OutboxMessage.status == FAILED)
     if ids:
         query = query.where(OutboxMessage.id.in_(ids))
-    result = await session.execute(
-        query.values(status=PENDING, attempts=0, next_attempt_at=utc_now()),
-        execution_options=_NO_SYNC,
-    )
-    await session.commit()
+    async with writing(session):
+        result = await session.execute(
+            query.values(status=PENDING, attempts=0, next_attempt_at=utc_now()),
+            execution_options=_NO_SYNC,
+        )
     return _rowcount(result)
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from quarty.accounts import clean_username
-from quarty.forms import QuartForm
 from quarty.models import USERNAME_MAX_LENGTH
-from quarty.widgets import SubmitInput, TextInput
+from quarty.services.accounts import clean_username
+from quarty.web.forms import QuartForm
 
 
 class NameForm(QuartForm):
@@ -16,9 +15,8 @@ class NameForm(QuartForm):
         "What is your name?",
         validators=[DataRequired(), Length(max=USERNAME_MAX_LENGTH)],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        widget=TextInput(),
     )
-    submit = SubmitField("Submit", widget=SubmitInput())
+    submit = SubmitField("Submit")
 
     def validate_name(self, field: StringField) -> None:
         """The rules the API applies too (no NUL, valid text) once the basics pass."""

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from quart import flash, redirect, session, url_for
+from quart import flash, redirect, render_template, session, url_for
 from quart.typing import ResponseReturnValue
 
-from quarty.accounts import register_name
 from quarty.db import get_session
 from quarty.main import bp
 from quarty.main.forms import NameForm
-from quarty.pages import render_page
+from quarty.services.accounts import register_name
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -24,8 +23,8 @@ async def index() -> ResponseReturnValue:
             await flash("Looks like you have changed your name!")
         session["name"] = name
         return redirect(url_for("main.index"))
-    return await render_page(
-        "index.html",
+    return await render_template(
+        "main/index.html",
         form=form,
         name=session.get("name"),
         known=session.get("known", False),
@@ -35,4 +34,4 @@ async def index() -> ResponseReturnValue:
 @bp.route("/user/<name>")
 async def user(name: str) -> ResponseReturnValue:
     """Greet a name taken from the URL."""
-    return await render_page("user.html", name=name)
+    return await render_template("main/user.html", name=name)

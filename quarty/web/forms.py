@@ -14,8 +14,6 @@ from wtforms import Field, Form, ValidationError
 from wtforms.csrf.session import SessionCSRF
 from wtforms.form import BaseForm
 
-from quarty.widgets import CSRFTokenField
-
 CSRF_FIELD = "csrf_token"
 
 
@@ -29,9 +27,6 @@ class CSRFError(BadRequest):
 
 
 class _SessionCSRF(SessionCSRF):
-    # The token field with the fast hidden-input widget (quarty.widgets).
-    field_class = CSRFTokenField
-
     def validate_csrf_token(self, form: BaseForm, field: Field) -> None:
         """WTForms' own check, but the signatures are compared in constant time.
 
@@ -65,14 +60,11 @@ class QuartForm(Form):
         csrf_field_name = CSRF_FIELD
 
     def __init__(self, formdata: Any = None, **kwargs: Any) -> None:
-        # The CSRF settings are read once per form (WTForms reads each of them
-        # several times per token), and the context is the session object
-        # itself, not Quart's proxy, which WTForms would probe for attributes.
         config = current_app.config
         csrf_meta = {
             "csrf_secret": str(config["SECRET_KEY"]).encode(),
             "csrf_time_limit": timedelta(seconds=config["WTF_CSRF_TIME_LIMIT"]),
-            "csrf_context": session._get_current_object(),  # type: ignore[attr-defined]
+            "csrf_context": session,
         }
         kwargs["meta"] = csrf_meta | (kwargs.get("meta") or {})
         super().__init__(formdata, **kwargs)

@@ -1,46 +1,17 @@
-"""Typed ORM models of the user/role store."""
+"""The mail outbox: one row per rendered message (see quarty.mail)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, DateTime, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
 
-from quarty.db import Base
-
-USERNAME_MAX_LENGTH = 64
-
-
-class Role(Base):
-    __tablename__ = "roles"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    # A collection is never loaded implicitly: query it, or count it with func.count().
-    users: WriteOnlyMapped[User] = relationship(back_populates="role")
-
-    def __repr__(self) -> str:
-        return f"<Role {self.name!r}>"
-
-
-class User(Base):
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(
-        String(USERNAME_MAX_LENGTH), unique=True, index=True
-    )
-    role_id: Mapped[int | None] = mapped_column(ForeignKey("roles.id"))
-    # Touching user.role without loading it in the query raises at once.
-    role: Mapped[Role | None] = relationship(back_populates="users", lazy="raise")
-
-    def __repr__(self) -> str:
-        return f"<User {self.username!r}>"
+from quarty.models.base import Base
 
 
 class OutboxMessage(Base):
-    """A rendered mail waiting for, or done with, delivery (see quarty.mail)."""
+    """A rendered mail waiting for, or done with, delivery."""
 
     __tablename__ = "outbox"
     __table_args__ = (

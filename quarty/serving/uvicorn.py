@@ -1,4 +1,4 @@
-"""Serve quarty with uvicorn's worker processes: `python -m quarty.serve`.
+"""Serve quarty with uvicorn's worker processes: `python -m quarty.serving.uvicorn`.
 
 The same as `uvicorn quarty.asgi:app --workers 2 --loop uvloop --http httptools`,
 with what the bare command gets wrong for a deployment fixed:
@@ -11,6 +11,10 @@ with what the bare command gets wrong for a deployment fixed:
 - Stopping waits at most GRACEFUL_TIMEOUT for requests in flight (hypercorn.toml's
   graceful_timeout), then each worker's shutdown drains the mail outbox.
 - X-Forwarded-* headers are not believed, as under hypercorn.
+
+uvicorn has no documented API for its worker processes; `Multiprocess` is its
+own supervisor class, used here as uvicorn's `main` uses it (tested with the
+uvicorn versions pyproject.toml allows).
 """
 
 from __future__ import annotations
@@ -19,13 +23,15 @@ import argparse
 import sys
 
 import uvicorn
-from uvicorn.config import STARTUP_FAILURE
-from uvicorn.importer import import_from_string
 from uvicorn.supervisors import Multiprocess
 
-from quarty.config import ConfigError
+from quarty.serving.config_check import (
+    APP,
+    STARTUP_FAILURE,
+    configuration_error,
+    report,
+)
 
-APP = "quarty.asgi:app"
 # Seconds a stopping worker waits for requests in flight before it cancels them.
 GRACEFUL_TIMEOUT = 15
 
@@ -33,7 +39,7 @@ GRACEFUL_TIMEOUT = 15
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line: where to listen and how many workers."""
     parser = argparse.ArgumentParser(
-        prog="python -m quarty.serve",
+        prog="python -m quarty.serving.uvicorn",
         description="Serve quarty with uvicorn (uvloop, httptools) in workers.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
@@ -63,11 +69,8 @@ def uvicorn_config(host: str, port: int, workers: int) -> uvicorn.Config:
 def main(argv: list[str] | None = None) -> int:
     """Check the configuration, serve until SIGTERM or SIGINT; return the exit code."""
     arguments = parse_arguments(argv)
-    try:
-        import_from_string(APP)
-    except ConfigError as error:
-        sys.stderr.write(f"quarty: {error}\n")
-        return STARTUP_FAILURE
+    if (problem := configuration_error()) is not None:
+        return report(problem)
     config = uvicorn_config(arguments.host, arguments.port, arguments.workers)
     supervisor = Multiprocess(config, sockets=[config.bind_socket()])
     supervisor.run()

@@ -5,14 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from http import HTTPStatus
 
-from quart import Quart, Response, current_app, jsonify, request
+from quart import Quart, Response, current_app, jsonify, render_template, request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import parse_accept_header
 
-from quarty.pages import render_page
-
-HTML_ERROR_PAGES = {404: "404.html", 500: "500.html"}
+HTML_ERROR_PAGES = {404: "errors/404.html", 500: "errors/500.html"}
 
 
 def wants_json() -> bool:
@@ -60,8 +58,8 @@ async def _http_error(error: HTTPException) -> Response:
     if wants_json():
         response = json_error(status, message)
     else:
-        template = HTML_ERROR_PAGES.get(status, "error.html")
-        body = await render_page(template, status=status, error=error)
+        template = HTML_ERROR_PAGES.get(status, "errors/error.html")
+        body = await render_template(template, status=status, error=error)
         response = Response(body, status=status, content_type="text/html")
     # Keep headers such as Allow on 405.
     for name, value in error.get_headers():

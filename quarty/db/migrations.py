@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Connection
 
 from quarty.db import make_engine
-from quarty.paths import resource_dir
+from quarty.paths import resource_path
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -23,7 +23,7 @@ def alembic_config(database_url: str) -> AlembicConfig:
     from alembic.config import Config as AlembicConfig
 
     cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(resource_dir("alembic")))
+    cfg.set_main_option("script_location", str(resource_path("alembic")))
     cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return cfg
 

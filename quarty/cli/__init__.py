@@ -1,0 +1,13 @@
+"""`quart --app quarty …` commands: deploy and mail (shell is an entry point)."""
+
+from __future__ import annotations
+
+from quart import Quart
+
+
+def init_app(app: Quart) -> None:
+    """Add quarty's commands to the app's CLI."""
+    from quarty.cli import deploy, mail
+
+    deploy.init_app(app)
+    mail.init_app(app)

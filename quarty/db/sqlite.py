@@ -1,0 +1,68 @@
+"""SQLite for a server: WAL, a busy timeout, and write transactions that lock up front.
+
+SQLite lets one writer at a time hold its write lock. A transaction that starts
+with a read and then writes (BEGIN DEFERRED, the default) may find the lock
+taken when it tries to upgrade, and in WAL mode it then fails at once with
+"database is locked" instead of waiting. SQLAlchemy's documented recipe for
+aiosqlite turns off the driver's own BEGIN handling and emits BEGIN from the
+engine's `begin` event; here a write transaction (see quarty.db.writing) asks
+for BEGIN IMMEDIATE, which waits up to the busy timeout for the lock and then
+holds it, so concurrent writers queue instead of failing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+# The execution option that marks a connection's next transaction as a write.
+WRITE_OPTION = "quarty_write"
+
+# How long a statement waits for another connection's write lock, in seconds.
+BUSY_TIMEOUT = 30.0
+
+# Connections a SQLite engine keeps open. Each is a thread in aiosqlite; more
+# than a few only contend for the GIL and the one write lock.
+POOL_SIZE = 5
+
+# Each connection's page cache, in KiB (SQLite's default is 2 MiB): five per
+# worker, and the OS page cache keeps the file warm anyway.
+CACHE_KIB = 512
+
+
+def engine_options() -> dict[str, Any]:
+    """create_async_engine's arguments for a SQLite database."""
+    return {
+        "connect_args": {"timeout": BUSY_TIMEOUT},
+        "pool_size": POOL_SIZE,
+        "max_overflow": 0,  # requests wait for a pooled connection instead
+    }
+
+
+def configure(engine: AsyncEngine) -> None:
+    """Tune a new SQLite engine: each connection's settings and its BEGIN."""
+    event.listen(engine.sync_engine, "connect", _on_connect)
+    event.listen(engine.sync_engine, "begin", _on_begin)
+
+
+def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The driver emits no BEGIN of its own; _on_begin does (SQLAlchemy's recipe).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL: readers never wait for the writer, and the writer not for readers.
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    finally:
+        cursor.close()
+
+
+def _on_begin(connection: Connection) -> None:
+    if connection.get_execution_options().get(WRITE_OPTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")

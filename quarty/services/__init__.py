@@ -1,0 +1,1 @@
+"""The queries and changes of each domain, taking the session first."""

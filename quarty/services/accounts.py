@@ -1,0 +1,131 @@
+"""People in the store: look them up, list them, and register them by name."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quarty.db import run_to_completion, writing
+from quarty.mail import notify_sender, outbox, render_new_user_mail
+from quarty.models import USERNAME_MAX_LENGTH, Role, User
+
+
+class UserSummary(NamedTuple):
+    """A user as pages and the API show it: plain columns, no ORM instance."""
+
+    id: int
+    username: str
+    role_id: int | None
+    role_name: str | None
+
+
+# The queries are built once, their values bound at execution.
+_SUMMARIES = select(
+    User.id, User.username, Role.id.label("role_id"), Role.name.label("role_name")
+).outerjoin(User.role)
+_SUMMARY_BY_ID = _SUMMARIES.where(User.id == bindparam("user_id"))
+_SUMMARY_BY_USERNAME = _SUMMARIES.where(User.username == bindparam("username"))
+
+
+async def get_user_by_username(
+    session: AsyncSession, *, username: str
+) -> UserSummary | None:
+    """The user with this username, or None."""
+    result = await session.execute(_SUMMARY_BY_USERNAME, {"username": username})
+    row = result.first()
+    return None if row is None else UserSummary(*row)
+
+
+async def get_user_summary(session: AsyncSession, user_id: int) -> UserSummary | None:
+    """The user with this id, or None."""
+    row = (await session.execute(_SUMMARY_BY_ID, {"user_id": user_id})).first()
+    return None if row is None else UserSummary(*row)
+
+
+def _user_count(role_id: int | None) -> Select[int]:
+    query = select(func.count()).select_from(User)
+    return query if role_id is None else query.where(User.role_id == role_id)
+
+
+async def count_users(session: AsyncSession, *, role_id: int | None = None) -> int:
+    """How many users there are, or how many have this role."""
+    return (await session.execute(_user_count(role_id))).scalar_one()
+
+
+async def list_user_summaries(
+    session: AsyncSession, *, offset: int, limit: int, role_id: int | None = None
+) -> tuple[list[UserSummary], int]:
+    """A page of users ordered by id, and how many there are in all.
+
+    The total rides along each row as an uncorrelated scalar subquery, which
+    the database works out once: one query, unless the page is past the end.
+    """
+    total = _user_count(role_id).scalar_subquery().label("total")
+    page = _SUMMARIES.add_columns(total).order_by(User.id).offset(offset).limit(limit)
+    if role_id is not None:
+        page = page.where(User.role_id == role_id)
+    rows = (await session.execute(page)).all()
+    if not rows:
+        return [], await count_users(session, role_id=role_id)
+    return [UserSummary(*row[:4]) for row in rows], rows[0].total
+
+
+async def register_name(
+    session: AsyncSession, *, username: str
+) -> tuple[UserSummary, bool]:
+    """Get or create the user; return it and whether it is new.
+
+    A new user's "New User" mail to QUARTY_ADMIN enters the outbox in the same
+    transaction, and the app's sender is woken only once both are committed.
+    The transaction runs to its end even if the client hangs up meanwhile.
+    """
+    return await run_to_completion(_register_name(session, username=username))
+
+
+async def _register_name(
+    session: AsyncSession, *, username: str
+) -> tuple[UserSummary, bool]:
+    known = await get_user_by_username(session, username=username)
+    if known is not None:
+        return known, False
+    # Rendered first, so that the write transaction holds only the writes.
+    mail = await render_new_user_mail(username=username)
+    try:
+        async with writing(session):
+            user = User(username=username)
+            session.add(user)
+            message = None if mail is None else outbox.add_message(session, mail)
+            await session.flush()
+    except IntegrityError:
+        # Another request added the name since it was looked up; nothing was
+        # written, and nobody is told twice.
+        known = await get_user_by_username(session, username=username)
+        if known is None:
+            raise
+        return known, False
+    if message is not None:
+        notify_sender(message.id)
+    # The row as inserted: nothing gives a new user a role.
+    return UserSummary(user.id, username, None, None), True
+
+
+def clean_username(value: str) -> str:
+    """The username trimmed, or ValueError saying which rule it breaks."""
+    username = value.strip()
+    if not username:
+        raise ValueError("must not be blank")
+    if len(username) > USERNAME_MAX_LENGTH:
+        raise ValueError(
+            f"must be at most {USERNAME_MAX_LENGTH} characters once trimmed, "
+            f"not {len(username)}"
+        )
+    if "\x00" in username:
+        raise ValueError("must not contain NUL characters")
+    try:
+        username.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    return username

@@ -1,0 +1,1 @@
+"""Serving quarty: `python -m quarty.serving` (hypercorn) or `….serving.uvicorn`."""

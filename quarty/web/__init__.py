@@ -1,0 +1,1 @@
+"""What the pages share: forms with CSRF, error answers, moment(), assets, sessions."""
