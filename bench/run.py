@@ -41,7 +41,7 @@ import store  # noqa: E402
 from loadgen import wrk_path  # noqa: E402
 from measure import RESULTS, Bench  # noqa: E402
 from report import say  # noqa: E402
-from servers import SERVERS, free_port  # noqa: E402
+from servers import SERVERS  # noqa: E402
 
 DEFAULT_SERVERS = "hypercorn-asyncio,hypercorn-uvloop,uvicorn"
 # The documented deployment: python -m quarty.serving runs hypercorn (uvloop).
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.db == "postgresql":
             pg_folder = Path(tempfile.mkdtemp(prefix="quarty-bench-pg-"))
             cleanups.append(lambda: shutil.rmtree(pg_folder, ignore_errors=True))
-            bench.pg = store.PostgresCluster(pg_folder, free_port())
+            bench.pg = store.PostgresCluster(pg_folder)
             cleanups.append(bench.pg.stop)
             bench.pg.start()
         bench.run()

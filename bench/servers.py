@@ -7,6 +7,7 @@ or an error) ends its workers too.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import socket
@@ -16,9 +17,12 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -37,12 +41,34 @@ HYPERCORN_TOML = ROOT / "hypercorn.toml"
 HYPERCORN_OVERRIDDEN = {"bind", "workers", "worker_class", "accesslog", "errorlog"}
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
+def _free_port() -> int:
+    """A TCP port that nothing is bound to on 127.0.0.1 at this moment."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def start_on_a_free_port(start: Callable[[int], T], *, attempts: int = 3) -> T:
+    """Return start(port) on a free port; on EADDRINUSE, again on another one.
+
+    The servers here bind their own port (a process, aiosmtpd's Controller, which
+    cannot take port 0): another process may take it between its pick and their
+    bind. `start` raises OSError(EADDRINUSE) when that happened.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return start(_free_port())
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE or attempt == attempts:
+                raise
+    raise AssertionError("not reached")
+
+
+def raise_if_address_in_use(output: str) -> None:
+    """Raise OSError(EADDRINUSE) if a server's output says its port was taken."""
+    if "address already in use" in output.lower():
+        raise OSError(errno.EADDRINUSE, "address already in use", output)
 
 
 def _toml_value(value: object) -> str:
@@ -213,39 +239,52 @@ class Server:
         self.server = server
         self.app = app
         self.workers = workers
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / f"{server}-{app}-{self.port}.log"
-        self.command = server_command(
-            server,
-            APP_TARGETS[app],
-            port=self.port,
-            workers=workers,
-            workdir=workdir,
-            access_log=access_log,
-        )
+        self.access_log = access_log
         self.env = dict(env)
         self.workdir = workdir
+        self.port = 0  # chosen by start()
         self.process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"{self.server}-{self.app}-{self.port}.log"
+
     def start(self, *, ready_timeout: float = 60.0) -> None:
-        """Start the server and wait until it answers and all workers are up."""
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=self.workdir,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        """Start the server on a free port; wait until it answers and all workers
+        are up."""
+        start_on_a_free_port(lambda port: self._start_on(port, ready_timeout))
+
+    def _start_on(self, port: int, ready_timeout: float) -> None:
+        self.port = port
+        command = server_command(
+            self.server,
+            APP_TARGETS[self.app],
+            port=port,
+            workers=self.workers,
+            workdir=self.workdir,
+            access_log=self.access_log,
         )
-        log.close()
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                output = self.log_path.read_text()
+                raise_if_address_in_use(output)
                 raise RuntimeError(
                     f"{self.server} serving {self.app} exited at start:\n"
-                    + self.log_path.read_text()[-3000:]
+                    + output[-3000:]
                 )
             if self._answers() and len(self.worker_pids()) >= self.workers:
                 return

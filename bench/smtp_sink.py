@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from servers import free_port
+from servers import start_on_a_free_port
 
 
 class _Counter:
@@ -21,14 +21,12 @@ class _Counter:
 
 
 class SmtpSink:
-    """Start with start(), read .messages, stop with stop()."""
+    """Start with start(), then read .port and .messages; stop with stop()."""
 
     def __init__(self) -> None:
-        self.port = free_port()
+        self.port = 0  # chosen by start()
         self._counter = _Counter()
-        self._controller = Controller(
-            self._counter, hostname="127.0.0.1", port=self.port, ready_timeout=10
-        )
+        self._controller: Controller | None = None
 
     @property
     def messages(self) -> int:
@@ -36,7 +34,21 @@ class SmtpSink:
             return self._counter.messages
 
     def start(self) -> None:
-        self._controller.start()
+        self._controller = start_on_a_free_port(self._start_on)
+        self.port = self._controller.port
+
+    def _start_on(self, port: int) -> Controller:
+        controller = Controller(
+            self._counter, hostname="127.0.0.1", port=port, ready_timeout=10
+        )
+        try:
+            controller.start()
+        except OSError:
+            controller.loop.close()  # its thread ended without serving
+            raise
+        return controller
 
     def stop(self) -> None:
-        self._controller.stop()
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None

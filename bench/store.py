@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from scenarios import SEED_NAME_FORMAT
+from servers import raise_if_address_in_use, start_on_a_free_port
 from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
@@ -78,11 +79,11 @@ def _pg_bin(name: str) -> str:
 class PostgresCluster:
     """A PostgreSQL cluster of its own, listening on 127.0.0.1 only."""
 
-    def __init__(self, folder: Path, port: int) -> None:
+    def __init__(self, folder: Path) -> None:
         # Its own folder: the server's user must reach it, unlike the run's 0700 one.
         self.folder = folder
         self.data = folder / "pgdata"
-        self.port = port
+        self.port = 0  # chosen by start()
         self.user = "quarty"
         # initdb and postgres refuse to run as root: run them as `postgres` then.
         self.as_user: list[str] = []
@@ -107,14 +108,24 @@ class PostgresCluster:
             _pg_bin("initdb"), "-D", str(self.data), "-U", self.user,
             "--auth=trust", "--encoding=UTF8", "--no-sync",
         )  # fmt: skip
+        self.port = start_on_a_free_port(self._start_on)
+
+    def _start_on(self, port: int) -> int:
         options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 "
+            f"-p {port} -c listen_addresses=127.0.0.1 "
             f"-k {self.folder} -c max_connections=200 -c fsync=off"
         )
-        self._run(
-            _pg_bin("pg_ctl"), "-D", str(self.data), "-o", options,
-            "-l", str(self.folder / "postgres.log"), "-w", "start",
-        )  # fmt: skip
+        log = self.folder / "postgres.log"
+        log.unlink(missing_ok=True)  # what this attempt says, not the last one
+        try:
+            self._run(
+                _pg_bin("pg_ctl"), "-D", str(self.data), "-o", options,
+                "-l", str(log), "-w", "start",
+            )  # fmt: skip
+        except RuntimeError:
+            raise_if_address_in_use(log.read_text() if log.exists() else "")
+            raise
+        return port
 
     def create_database(self, name: str) -> str:
         self._run(
@@ -129,8 +140,8 @@ class PostgresCluster:
 
 
 @contextlib.contextmanager
-def postgres_cluster(folder: Path, port: int) -> Iterator[PostgresCluster]:
-    cluster = PostgresCluster(folder, port)
+def postgres_cluster(folder: Path) -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster(folder)
     try:
         cluster.start()
         yield cluster

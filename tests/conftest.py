@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty.db import Database
 from tests import pg
-from tests.helpers import app_database, started_app
+from tests.helpers import app_database, client_of, started_app
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -65,7 +65,7 @@ async def app(app_settings: dict[str, object]) -> AsyncIterator[Quart]:
 
 @pytest.fixture
 def client(app: Quart) -> QuartClient:
-    return app.test_client()
+    return client_of(app)
 
 
 @pytest.fixture

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import re
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
@@ -24,7 +26,10 @@ from quarty.mail import outbox
 from quarty.models import Base
 from quarty.services import accounts
 
+T = TypeVar("T")
+
 ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -35,6 +40,14 @@ def csrf_token_in(html: str) -> str:
     )
     assert match, "the page has no CSRF token"
     return match.group(1)
+
+
+def client_of(app: Quart) -> QuartClient:
+    """The app's test client, typed as the QuartClient it is (Quart's own
+    signature promises only its protocol)."""
+    client = app.test_client()
+    assert isinstance(client, QuartClient)
+    return client
 
 
 async def get_csrf_token(client: QuartClient, path: str = "/") -> str:
@@ -53,41 +66,69 @@ async def submit_name(client: QuartClient, name: str, *, follow: bool = False) -
     return await response.get_data(as_text=True)
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now.
-
-    For servers that cannot take port 0 (aiosmtpd's Controller connects to its
-    own port to check that it is up) or whose port must be known in advance.
-    """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
+def _free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing is bound to at this moment."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
         port: int = probe.getsockname()[1]
         return port
 
 
+def start_on_a_free_port(start: Callable[[int], T], *, attempts: int = 3) -> T:
+    """Return start(port) on a free port; on EADDRINUSE, again on another one.
+
+    For servers that bind a port of their own (a process, aiosmtpd's Controller,
+    which cannot take port 0): another process may take the port between its
+    pick and their bind. `start` raises OSError(EADDRINUSE) when it did.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return start(_free_port())
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE or attempt == attempts:
+                raise
+    raise AssertionError("not reached")
+
+
+def raise_if_address_in_use(output: str) -> None:
+    """Raise OSError(EADDRINUSE) if a server's output says its port was taken."""
+    if "address already in use" in output.lower():
+        raise OSError(errno.EADDRINUSE, "address already in use", output)
+
+
+@contextlib.contextmanager
+def reserved_port() -> Iterator[int]:
+    """A port on 127.0.0.1 held until the block ends, where connections are refused.
+
+    The socket is bound with SO_REUSEADDR and never listens: no other process
+    can bind the port meanwhile, but a server started in the block can, as
+    asyncio's servers (aiosmtpd's too) bind with SO_REUSEADDR as well (Linux).
+    """
+    with socket.socket() as reservation:
+        reservation.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        reservation.bind((HOST, 0))
+        port: int = reservation.getsockname()[1]
+        yield port
+
+
 @contextlib.asynccontextmanager
 async def serve_in_process(app: Quart) -> AsyncIterator[str]:
-    """Serve an app (not yet started) with hypercorn on 127.0.0.1; yield its URL."""
+    """Serve an app (not yet started) with hypercorn on 127.0.0.1; yield its URL.
+
+    Hypercorn is handed a socket already listening on a port of its own, so no
+    other process can take the port, and a request made before the app's
+    startup ends waits for it.
+    """
+    listener = socket.create_server((HOST, 0))
+    port = listener.getsockname()[1]
     config = HypercornConfig()
-    port = free_port()
-    config.bind = [f"127.0.0.1:{port}"]
+    # The file descriptor is hypercorn's from here on: it closes it at shutdown.
+    config.bind = [f"fd://{listener.detach()}"]
     config.accesslog = None
     stop = asyncio.Event()
     server = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
-    base_url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):  # wait until it accepts connections
-            try:
-                _reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            except OSError:
-                if server.done():
-                    server.result()
-                await asyncio.sleep(0.02)
-                continue
-            writer.close()
-            await writer.wait_closed()
-            break
-        yield base_url
+        yield f"http://{HOST}:{port}"
     finally:
         stop.set()
         await asyncio.wait_for(server, timeout=30)

@@ -8,14 +8,16 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import httpx
 
-from tests.helpers import csrf_token_in, free_port
+from tests.helpers import csrf_token_in, raise_if_address_in_use, start_on_a_free_port
 from tests.smtp import ADMIN, HOST
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,18 +138,9 @@ class Hypercorn:
         """Everything the server wrote: access log, error log, tracebacks."""
         return self.log_path.read_text(errors="replace")
 
-    async def start(self, attempts: int = 3) -> None:
+    async def start(self) -> None:
         """Start the server and wait until every worker listens."""
-        for attempt in range(attempts):
-            self.port = free_port()
-            self._spawn()
-            if await self._wait_until_listening():
-                return
-            # The port was taken in between, or the server failed: say which.
-            if attempt == attempts - 1 or "Address already in use" not in self.log:
-                raise AssertionError(
-                    f"{type(self).__name__} did not start:\n{self.log}"
-                )
+        await asyncio.to_thread(start_on_a_free_port, self._start_on)
 
     def worker_pids(self) -> set[int]:
         """The live worker processes (spawned with multiprocessing)."""
@@ -173,7 +166,7 @@ class Hypercorn:
         self.terminate()
         return await self.wait()
 
-    async def __aenter__(self) -> Hypercorn:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -208,9 +201,12 @@ class Hypercorn:
         """Whether the log says that every worker listens."""
         return self.log.count(f"Running on {self.url} ") >= self.workers
 
-    def _spawn(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
+    def _start_on(self, port: int) -> None:
+        """Start on this port and wait until every worker listens (blocks)."""
+        self.port = port
+        # A log of its own per attempt: only this one's output says why it failed.
+        with self.log_path.open("wb") as log:
+            process = subprocess.Popen(
                 self.command(),
                 env=self.environment,
                 cwd=self.log_path.parent,
@@ -218,19 +214,19 @@ class Hypercorn:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-
-    async def _wait_until_listening(self) -> bool:
-        process = self.process
-        assert process is not None
-        try:
-            await poll_until(
-                lambda: self.listening() or process.poll() is not None, seconds=60
-            )
-        except TimeoutError:
-            process.kill()
-            await asyncio.to_thread(process.wait)
-            return False
-        return process.poll() is None
+        self.process = process
+        deadline = time.monotonic() + 60
+        while not self.listening():
+            if process.poll() is not None:
+                raise_if_address_in_use(self.log)
+                raise AssertionError(f"{type(self).__name__} exited:\n{self.log}")
+            if time.monotonic() > deadline:
+                process.kill()
+                process.wait()
+                raise AssertionError(
+                    f"{type(self).__name__} did not start:\n{self.log}"
+                )
+            time.sleep(0.05)
 
 
 class Uvicorn(Hypercorn):

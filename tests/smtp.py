@@ -18,9 +18,20 @@ from typing import Any, TypeVar
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy import select
+
+from quarty.db import Database
+from quarty.mail import outbox
+from quarty.models import OutboxMessage
 
 # Re-exported for the mail tests, which reach everything app-related from here.
-from tests.helpers import app_database, create_tables, free_port, started_app
+from tests.helpers import (
+    app_database,
+    create_tables,
+    reserved_port,
+    start_on_a_free_port,
+    started_app,
+)
 
 T = TypeVar("T")
 
@@ -85,11 +96,13 @@ class RecordingHandler:
         if self.reply is not None:
             return self.reply
         assert isinstance(envelope.content, bytes)
+        transport = server.transport
+        assert transport is not None
         mail = ReceivedMail(
             mail_from=str(envelope.mail_from),
             rcpt_tos=list(envelope.rcpt_tos),
             content=envelope.content,
-            tls=server.transport.get_extra_info("ssl_object") is not None,
+            tls=transport.get_extra_info("ssl_object") is not None,
             authenticated=bool(session.authenticated),
         )
         with self._lock:
@@ -98,26 +111,41 @@ class RecordingHandler:
 
 
 class SmtpServer:
-    """aiosmtpd's threaded Controller on 127.0.0.1 and a free port."""
+    """aiosmtpd's threaded Controller on 127.0.0.1: on a free port, or on a
+    port from `reserved_port()` when the app must know it before the start."""
 
     def __init__(
         self, handler: RecordingHandler | None = None, *, port: int | None = None
     ) -> None:
         self.handler = handler or RecordingHandler()
-        self.port = port or free_port()
+        self._reserved_port = port
+        self.port = port or 0
         self._controller: Controller | None = None
 
     def start(self, **smtp_options: Any) -> SmtpServer:
         """Start listening (blocks until the server is up: call off the loop)."""
-        self._controller = Controller(
-            self.handler,
-            hostname=HOST,
-            port=self.port,
-            # Named, so aiosmtpd does not look up this host's FQDN.
-            server_hostname="smtp.test",
-            **smtp_options,
-        )
-        self._controller.start()
+
+        def start_on(port: int) -> Controller:
+            controller = Controller(
+                self.handler,
+                hostname=HOST,
+                port=port,
+                # Named, so aiosmtpd does not look up this host's FQDN.
+                server_hostname="smtp.test",
+                **smtp_options,
+            )
+            try:
+                controller.start()
+            except OSError:
+                controller.loop.close()  # its thread ended without serving
+                raise
+            return controller
+
+        if self._reserved_port is None:
+            self._controller = start_on_a_free_port(start_on)
+        else:
+            self._controller = start_on(self._reserved_port)
+        self.port = self._controller.port
         return self
 
     def stop(self) -> None:
@@ -152,7 +180,9 @@ class SmtpServer:
         return await eventually(arrived, seconds=seconds)
 
 
-async def eventually(check: Callable[[], Awaitable[T]], *, seconds: float = 10) -> T:
+async def eventually(
+    check: Callable[[], Awaitable[T | None]], *, seconds: float = 10
+) -> T:
     """Poll an async check until it returns something truthy; return that.
 
     What it watches changes in another task, thread or process (the app's
@@ -180,6 +210,23 @@ class GatedHandler(RecordingHandler):
             self.held += 1
         await asyncio.to_thread(self.gate.wait)
         return await super().handle_DATA(server, session, envelope)
+
+
+async def settled_outbox(database: Database) -> list[OutboxMessage]:
+    """The outbox's rows, once it holds mail and none of it is pending or sending.
+
+    No sender has anything left to send then: the SMTP server holds all the mail
+    it will get, one message per sent row unless one went twice. Waiting for this
+    state, rather than for a while, is what shows that no duplicate follows.
+    """
+
+    async def settled() -> list[OutboxMessage]:
+        async with database.sessionmaker() as session:
+            rows = list((await session.scalars(select(OutboxMessage))).all())
+        finished = all(row.status in {outbox.SENT, outbox.FAILED} for row in rows)
+        return rows if rows and finished else []
+
+    return await eventually(settled)
 
 
 NEW_USER_MAIL = re.compile(r"User (\S+) has joined\.")
@@ -223,6 +270,6 @@ def smtp_server() -> Iterator[SmtpServer]:
 __all__ = [
     "app_database",
     "create_tables",
-    "free_port",
+    "reserved_port",
     "started_app",
 ]

@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, Response
 
 pytestmark = pytest.mark.browser
 
@@ -19,10 +19,12 @@ async def test_a_person_types_a_name_and_is_greeted(
     hosts: set[str] = set()
     failures: list[str] = []
     page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or ""))
-    page.on(
-        "response",
-        lambda response: response.status < 400 or failures.append(response.url),
-    )
+
+    def record_failure(response: Response) -> None:
+        if response.status >= 400:
+            failures.append(response.url)
+
+    page.on("response", record_failure)
 
     await page.goto(live_url + "/")
     assert await page.text_content("h1") == "Hello, Stranger!"

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from openapi_spec_validator import validate
-from playwright.async_api import Browser, Request
+from playwright.async_api import Browser, ConsoleMessage, Request
 from quart.testing import QuartClient
 
 OPERATIONS = {
@@ -140,13 +140,12 @@ async def test_docs_page_renders_every_operation_offline(
 
     page.on("request", record)
     page.on("requestfailed", lambda request: failed.append(request.url))
-    page.on(
-        "console",
-        lambda message: (
-            message.type == "error"
-            and console_errors.append(f"{message.text} {message.location}")
-        ),
-    )
+
+    def record_error(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            console_errors.append(f"{message.text} {message.location}")
+
+    page.on("console", record_error)
 
     await page.goto(live_url + "/docs")
     await page.wait_for_selector(".opblock-summary", timeout=15_000)

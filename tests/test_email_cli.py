@@ -14,7 +14,7 @@ from quarty.mail import queue_email
 from quarty.models import OutboxMessage
 from tests.helpers import session_on
 from tests.servers import run_command
-from tests.smtp import ADMIN, SmtpServer, app_database, free_port
+from tests.smtp import ADMIN, SmtpServer, app_database, reserved_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,7 @@ async def outbox(database_url: str) -> dict[str, int]:
     deployed = await quart(database_url, "deploy")
     assert deployed.returncode == 0, deployed.stderr
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
-    states = {
+    states: dict[str, dict[str, object]] = {
         "pending": {},
         "sent": {"attempts": 1},
         "failed": {"attempts": 1, "last_error": "550 5.1.1 Mailbox unavailable"},
@@ -138,10 +138,11 @@ async def test_send_test_delivers_now_and_reports_the_reply(
 async def test_send_test_reports_an_unreachable_server_without_a_traceback(
     database_url: str,
 ) -> None:
-    closed_port = {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(free_port())}
-    result = await quart(
-        database_url, "mail", "send-test", "ops@example.com", **closed_port
-    )
+    with reserved_port() as port:
+        closed_port = {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(port)}
+        result = await quart(
+            database_url, "mail", "send-test", "ops@example.com", **closed_port
+        )
     assert result.returncode == 1
     assert "Error: not sent: SMTPConnectError" in result.stderr
     assert "Traceback" not in result.stderr

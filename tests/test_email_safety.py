@@ -14,7 +14,7 @@ from quarty.config import ConfigError
 from quarty.mail import get_sender, queue_email
 from quarty.mail.message import compose_message
 from quarty.mail.settings import parse_address
-from tests.helpers import submit_name
+from tests.helpers import client_of, submit_name
 from tests.smtp import ADMIN_ADDRESS, SmtpServer, app_database, started_app
 
 SENDER = Address("Quarty", addr_spec="quarty@example.com")
@@ -123,7 +123,7 @@ async def test_development_warns_of_an_invalid_admin_and_sends_no_new_user_mail(
     caplog.set_level(logging.WARNING, logger="quarty.mail")
     settings = {**app_settings, "QUARTY_ADMIN": "admin-at-example.com"}
     async with started_app(settings) as app:
-        html = await submit_name(app.test_client(), "Ada", follow=True)
+        html = await submit_name(client_of(app), "Ada", follow=True)
         assert "Hello, Ada!" in html
         async with app.app_context():
             assert get_sender().settings.admin is None

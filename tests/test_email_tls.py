@@ -12,7 +12,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlalchemy import select
 
 from quarty.models import OutboxMessage
-from tests.helpers import submit_name
+from tests.helpers import client_of, submit_name
 from tests.smtp import SmtpServer, app_database, eventually, started_app
 
 LOGIN = "quarty"
@@ -99,7 +99,7 @@ def tls_settings(
 async def register_and_wait(settings: dict[str, object]) -> OutboxMessage:
     """Register a name on a serving app; return its mail's row after one attempt."""
     async with started_app(settings) as app:
-        await submit_name(app.test_client(), "Ada")
+        await submit_name(client_of(app), "Ada")
         async with app_database(app).sessionmaker() as session:
 
             async def attempted() -> OutboxMessage | None:

@@ -22,6 +22,7 @@ from tests.smtp import (
     app_database,
     create_tables,
     eventually,
+    settled_outbox,
     started_app,
 )
 
@@ -126,17 +127,6 @@ async def rows_by_recipient(database: Database) -> dict[str, OutboxMessage]:
     return {row.recipient: row for row in await all_rows(database)}
 
 
-async def settled(database: Database, count: int) -> list[OutboxMessage]:
-    """The rows, once `count` of them are sent or failed."""
-
-    async def done() -> list[OutboxMessage]:
-        rows = await all_rows(database)
-        finished = [row for row in rows if row.status in {"sent", "failed"}]
-        return rows if len(finished) >= count else []
-
-    return await eventually(done)
-
-
 def addresses(*names: str) -> list[str]:
     return [f"{name}@example.com" for name in names]
 
@@ -148,9 +138,8 @@ async def send_all(
     app = await idle_app(settings)
     await queue_to(app, recipients)
     async with app.test_app():
-        await settled(app_database(app), len(recipients))
-        await asyncio.sleep(0.3)  # room for a duplicate to show up
-        return await rows_by_recipient(app_database(app))
+        rows = await settled_outbox(app_database(app))
+    return {row.recipient: row for row in rows}
 
 
 @pytest.mark.parametrize(("batch_size", "connections"), [(50, 1), (5, 3)])
@@ -169,8 +158,7 @@ async def test_pending_new_user_mail_goes_out_once_each_over_few_connections(
 
     async with app.test_app():
         await batch_server.wait_for(12)
-        rows = await settled(app_database(app), 12)
-        await asyncio.sleep(0.3)  # room for a duplicate to show up
+        rows = await settled_outbox(app_database(app))
 
     joined = [mail.part("text/plain").split()[1] for mail in batch_server.received]
     assert sorted(joined) == sorted(names)
@@ -189,7 +177,7 @@ async def test_mail_queued_one_by_one_while_serving_shares_a_connection(
         for recipient in recipients:
             await send_email(recipient, "Test", "mail/test", server="x")
         await batch_server.wait_for(len(recipients))
-        rows = await settled(app_database(app), len(recipients))
+        rows = await settled_outbox(app_database(app))
 
     assert sorted(mail.rcpt_tos[0] for mail in batch_server.received) == recipients
     assert handler_of(batch_server).connections == 1
@@ -294,8 +282,7 @@ async def test_two_instances_with_full_batches_send_each_message_once(
         for app in (first, second):
             sender_of(app).notify(0)
         await batch_server.wait_for(100)
-        rows = await settled(app_database(first), 100)
-        await asyncio.sleep(0.3)
+        rows = await settled_outbox(app_database(first))
 
     message_ids = [mail.message["Message-ID"] for mail in batch_server.received]
     assert len(message_ids) == len(set(message_ids)) == 100
@@ -382,6 +369,6 @@ async def test_shutdown_timeout_mid_batch_keeps_what_was_sent_and_hands_back_the
 
     handler.slow.clear()
     async with started_app(settings) as again:
-        await settled(app_database(again), 5)
+        await settled_outbox(app_database(again))
     received = [mail.rcpt_tos[0] for mail in batch_server.received]
     assert received == addresses("a", "b", "slow", "c", "d")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty.models import User
-from tests.helpers import get_csrf_token, submit_name
+from tests.helpers import client_of, get_csrf_token, submit_name
 
 
 async def count_users(session: AsyncSession, username: str | None = None) -> int:
@@ -133,7 +133,7 @@ async def test_forged_csrf_token_is_refused(
 async def test_token_from_another_session_is_refused(
     client: QuartClient, app: Quart, session: AsyncSession
 ) -> None:
-    other_client = app.test_client()
+    other_client = client_of(app)
     other_token = await get_csrf_token(other_client)
     await client.get("/")
     response = await client.post(
@@ -147,7 +147,7 @@ async def test_token_without_any_session_is_refused(
     client: QuartClient, app: Quart, session: AsyncSession
 ) -> None:
     # A real token, sent by a client that never got the session cookie.
-    token = await get_csrf_token(app.test_client())
+    token = await get_csrf_token(client_of(app))
     response = await client.post("/", form={"name": "mallory", "csrf_token": token})
     assert response.status_code == 400
     assert "security token" in await response.get_data(as_text=True)
@@ -178,7 +178,7 @@ async def test_body_over_the_limit_is_refused_with_413(
 async def test_racing_submits_of_one_new_name_make_one_row(
     app: Quart, session: AsyncSession
 ) -> None:
-    clients = [app.test_client() for _ in range(8)]
+    clients = [client_of(app) for _ in range(8)]
     tokens = [await get_csrf_token(c) for c in clients]
     responses = await asyncio.gather(
         *(

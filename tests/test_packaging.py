@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -13,8 +14,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,14 +105,19 @@ def test_installed_wheel_deploys_and_serves_outside_the_checkout(
     ).stdout
     assert str(venv) in where
 
-    port = free_port()
-    server = subprocess.Popen(
-        [bin_dir / "python", "-m", "hypercorn", "-b", f"127.0.0.1:{port}", APP],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    # Hypercorn serves on a socket bound here and inherited: no other process
+    # can take the port in between.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        bind = f"fd://{listener.fileno()}"
+        server = subprocess.Popen(
+            [bin_dir / "python", "-m", "hypercorn", "-b", bind, APP],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=[listener.fileno()],
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):

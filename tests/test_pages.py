@@ -17,7 +17,9 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+
+# WTForms 3.3 deprecates tuples for SelectChoice, which types-WTForms 3.2 lacks.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, Email, Length
 
 FORM_PAGE = '{% import "_form.html" as forms %}{{ forms.render_form(form, action) }}'

@@ -15,7 +15,7 @@ import pytest
 from quarty.db import migrations
 from quarty.services import roles as roles_service
 from tests import pg
-from tests.helpers import session_on
+from tests.helpers import reserved_port, session_on
 from tests.servers import deployment_environment, run_command
 
 needs_postgres = pytest.mark.skipif(
@@ -52,17 +52,17 @@ async def test_integration_config_deploys_to_int_database_url(
 
 
 async def test_deploy_names_an_unreachable_postgresql_server(tmp_path: Path) -> None:
-    nobody_listens = pg.free_port()
-    url = f"postgresql+asyncpg://quarty@127.0.0.1:{nobody_listens}/quarty"
-    result = await run_command(
-        "quart",
-        "--app",
-        "quarty",
-        "deploy",
-        environment=deployment_environment(url),
-        cwd=tmp_path,
-        check=False,
-    )
+    with reserved_port() as nobody_listens:
+        url = f"postgresql+asyncpg://quarty@127.0.0.1:{nobody_listens}/quarty"
+        result = await run_command(
+            "quart",
+            "--app",
+            "quarty",
+            "deploy",
+            environment=deployment_environment(url),
+            cwd=tmp_path,
+            check=False,
+        )
     assert result.returncode == 1
     assert "Error: cannot reach the database" in result.stderr
     assert "Traceback" not in result.stderr

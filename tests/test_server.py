@@ -96,10 +96,9 @@ async def test_sigterm_lets_an_in_flight_request_finish_then_exits_0(
         )
     try:
         server.terminate()
-        # The idle worker exits first; hypercorn then signals the busy one too.
+        # The idle worker exits first; hypercorn then signals the busy one too,
+        # which must still answer the request it holds.
         await poll_until(lambda: len(server.worker_pids()) < len(workers))
-        await asyncio.sleep(0.5)
-        assert len(server.worker_pids()) == 1, "the busy worker did not live on"
         assert server.process is not None and server.process.poll() is None
 
         writer.write(body.encode())

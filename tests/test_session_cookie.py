@@ -22,6 +22,7 @@ def cookie_header(value: str) -> dict[str, str]:
 
 
 def session_cookie(client: QuartClient) -> str:
+    assert client.cookie_jar is not None
     cookies = [cookie.value for cookie in client.cookie_jar if cookie.name == "session"]
     assert len(cookies) == 1
     assert cookies[0] is not None

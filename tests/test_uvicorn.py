@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import free_port, outbox_counts, user_exists
+from tests.helpers import outbox_counts, user_exists
 from tests.servers import (
     ROOT,
     SECRET_KEY,
@@ -307,7 +307,8 @@ async def test_production_without_secret_key_exits_3_saying_why(
 ) -> None:
     environment = deployment_environment(database_url)
     del environment["SECRET_KEY"]
-    code, output = await _serve(environment, tmp_path, "--port", str(free_port()))
+    # Port 0: the kernel's pick; nothing connects to it.
+    code, output = await _serve(environment, tmp_path, "--port", "0")
     assert code == STARTUP_FAILURE
     assert "SECRET_KEY is not set" in output
     assert "Traceback" not in output
@@ -347,8 +348,9 @@ async def test_a_worker_whose_startup_fails_stops_the_server_with_3(
         "python",
         "-c",
         launcher,
+        # Port 0: the kernel's pick; nothing connects to it.
         "--port",
-        str(free_port()),
+        "0",
         environment=environment,
         cwd=tmp_path,
         check=False,
