@@ -93,6 +93,23 @@ async def run_command(
     return result
 
 
+async def run_server_to_end(
+    module: str, environment: dict[str, str], cwd: Path, *arguments: str
+) -> tuple[int, str]:
+    """Run `python -m <module> …` (a server that should not start) to its end;
+    its exit code and output."""
+    result = await run_command(
+        "python",
+        "-m",
+        module,
+        *arguments,
+        environment=environment,
+        cwd=cwd,
+        check=False,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
 async def poll_until(condition: Callable[[], bool], *, seconds: float = 30) -> None:
     """Wait until a condition on another process holds; TimeoutError after `seconds`."""
     async with asyncio.timeout(seconds):
@@ -120,7 +137,8 @@ def configured_workers() -> int:
 
 
 class Hypercorn:
-    """`hypercorn -c hypercorn.toml quarty.asgi:app` on 127.0.0.1 and a free port."""
+    """`python -m quarty.serving` (hypercorn with hypercorn.toml's settings, as
+    deployed) on 127.0.0.1 and a free port."""
 
     def __init__(self, environment: dict[str, str], log_path: Path) -> None:
         self.environment = environment
@@ -188,14 +206,7 @@ class Hypercorn:
 
     def command(self) -> list[str]:
         """The command line that starts the server on self.port."""
-        return [
-            str(BIN / "hypercorn"),
-            "--config",
-            str(HYPERCORN_TOML),
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "quarty.asgi:app",
-        ]
+        return [sys.executable, "-m", "quarty.serving", "--port", str(self.port)]
 
     def listening(self) -> bool:
         """Whether the log says that every worker listens."""

@@ -1,9 +1,12 @@
-"""hypercorn serving quarty: the name form over real HTTP, and a graceful SIGTERM."""
+"""hypercorn serving quarty as deployed (`python -m quarty.serving`): the name form
+over real HTTP, a graceful SIGTERM, and the start-ups it refuses."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import socket
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -13,11 +16,13 @@ import pytest
 
 from tests.helpers import csrf_token_in, user_exists
 from tests.servers import (
+    HYPERCORN_TOML,
     Hypercorn,
     deploy,
     deployment_environment,
     poll_until,
     post_name_form,
+    run_server_to_end,
 )
 
 pytestmark = pytest.mark.server
@@ -27,7 +32,7 @@ STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)"')
 
 @pytest.fixture
 async def server(database_url: str, tmp_path: Path) -> AsyncIterator[Hypercorn]:
-    """`hypercorn -c hypercorn.toml quarty.asgi:app` on a deployed database."""
+    """`python -m quarty.serving` on a deployed database."""
     environment = deployment_environment(database_url)
     await deploy(environment, tmp_path)
     async with Hypercorn(environment, tmp_path / "hypercorn.log") as server:
@@ -112,3 +117,64 @@ async def test_sigterm_lets_an_in_flight_request_finish_then_exits_0(
     assert await server.wait() == 0
     assert "Traceback" not in server.log
     assert await user_exists(database_url, "Grace")
+
+
+# What `python -m quarty.serving` exits with when it cannot start.
+STARTUP_FAILURE = 3
+
+
+async def test_production_without_secret_key_exits_3_saying_why(
+    database_url: str, tmp_path: Path
+) -> None:
+    environment = deployment_environment(database_url)
+    del environment["SECRET_KEY"]
+    code, output = await run_server_to_end(
+        "quarty.serving", environment, tmp_path, "--port", "0"
+    )
+    assert code == STARTUP_FAILURE
+    assert "SECRET_KEY is not set" in output
+    assert "Traceback" not in output
+    assert "Running on" not in output
+
+
+async def test_a_port_in_use_exits_3_saying_why(
+    database_url: str, tmp_path: Path
+) -> None:
+    environment = deployment_environment(database_url)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, output = await run_server_to_end(
+            "quarty.serving", environment, tmp_path, "--port", str(port)
+        )
+    assert code == STARTUP_FAILURE
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in output
+    assert "Traceback" not in output
+
+
+class PlainHypercorn(Hypercorn):
+    """hypercorn's own command line with hypercorn.toml, as the README gives it."""
+
+    def command(self) -> list[str]:
+        return [
+            str(Path(sys.executable).parent / "hypercorn"),
+            "--config",
+            str(HYPERCORN_TOML),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "quarty.asgi:app",
+        ]
+
+
+async def test_hypercorns_own_command_serves_with_the_same_settings(
+    database_url: str, tmp_path: Path
+) -> None:
+    environment = deployment_environment(database_url)
+    await deploy(environment, tmp_path)
+    async with PlainHypercorn(environment, tmp_path / "hypercorn.log") as server:
+        assert len(server.worker_pids()) == 2
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            page = await client.get("/")
+        assert "What is your name?" in page.text
+        assert await server.stop() == 0

@@ -31,6 +31,7 @@ from tests.servers import (
     poll_until,
     post_name_form,
     run_command,
+    run_server_to_end,
 )
 from tests.smtp import SmtpServer, gated_handler, joined_usernames
 
@@ -286,29 +287,15 @@ async def test_sigterm_drains_every_workers_mail_and_loses_none(
 # -- Start-up failures ------------------------------------------------------
 
 
-async def _serve(
-    environment: dict[str, str], cwd: Path, *arguments: str
-) -> tuple[int, str]:
-    """Run `python -m quarty.serving.uvicorn` to its end; its exit code and output."""
-    result = await run_command(
-        "python",
-        "-m",
-        "quarty.serving.uvicorn",
-        *arguments,
-        environment=environment,
-        cwd=cwd,
-        check=False,
-    )
-    return result.returncode, result.stdout + result.stderr
-
-
 async def test_production_without_secret_key_exits_3_saying_why(
     database_url: str, tmp_path: Path
 ) -> None:
     environment = deployment_environment(database_url)
     del environment["SECRET_KEY"]
     # Port 0: the kernel's pick; nothing connects to it.
-    code, output = await _serve(environment, tmp_path, "--port", "0")
+    code, output = await run_server_to_end(
+        "quarty.serving.uvicorn", environment, tmp_path, "--port", "0"
+    )
     assert code == STARTUP_FAILURE
     assert "SECRET_KEY is not set" in output
     assert "Traceback" not in output
@@ -323,7 +310,9 @@ async def test_a_port_in_use_exits_3_saying_why(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        code, output = await _serve(environment, tmp_path, "--port", str(port))
+        code, output = await run_server_to_end(
+            "quarty.serving.uvicorn", environment, tmp_path, "--port", str(port)
+        )
     assert code == STARTUP_FAILURE
     assert "Address already in use" in output
 
