@@ -19,6 +19,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     from quarty.web import assets, errors
     from quarty.web.moment import moment
     from quarty.web.sessions import SessionInterface
+    from quarty.web.templating import drop_flasks_sync_context_processor
     from quarty.web.wrappers import Request
 
     app = Quart(
@@ -43,4 +44,5 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
 
     app.register_blueprint(main_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    drop_flasks_sync_context_processor(app)
     return app
