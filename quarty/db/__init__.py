@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 from quarty.db import sqlite
 
 EXTENSION_KEY = "quarty.db"
+# Where a session from Database.sessionmaker finds its process's writers' queue.
+WRITERS_KEY = "quarty.writers"
 
 T = TypeVar("T")
 
@@ -27,8 +30,11 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.engine: AsyncEngine = make_engine(url, echo=echo)
+        # On SQLite this process's writers take turns here before they meet the
+        # other processes' at SQLite's lock (see writing()).
+        writers = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
-            self.engine, expire_on_commit=False
+            self.engine, expire_on_commit=False, info={WRITERS_KEY: writers}
         )
 
     async def dispose(self) -> None:
@@ -87,18 +93,24 @@ async def writing(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     SQLite the write begins with BEGIN IMMEDIATE (quarty.db.sqlite): it waits
     for the write lock up front instead of failing to upgrade a read to a
     write. PostgreSQL ignores the option; the transaction is the same there.
+
+    On SQLite the writers of one process also queue for an asyncio lock first:
+    the transaction holds SQLite's lock across awaits, and writers waiting in
+    SQLite's busy handler sleep up to 100 ms a time while others take it.
     """
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("changes made outside `writing()` would commit with it")
     if session.in_transaction():
         await session.commit()  # only reads happened: nothing is written
-    await session.connection(execution_options={sqlite.WRITE_OPTION: True})
-    try:
-        yield session
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
+    writers: asyncio.Lock | None = session.info.get(WRITERS_KEY)
+    async with writers or contextlib.nullcontext():
+        await session.connection(execution_options={sqlite.WRITE_OPTION: True})
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
 
 
 async def run_to_completion(work: Coroutine[Any, Any, T]) -> T:
