@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,7 +21,6 @@ from tests.servers import (
     deployment_environment,
     poll_until,
     post_name_form,
-    run_server_to_end,
 )
 
 pytestmark = pytest.mark.server
@@ -117,40 +115,6 @@ async def test_sigterm_lets_an_in_flight_request_finish_then_exits_0(
     assert await server.wait() == 0
     assert "Traceback" not in server.log
     assert await user_exists(database_url, "Grace")
-
-
-# What `python -m quarty.serving` exits with when it cannot start.
-STARTUP_FAILURE = 3
-
-
-async def test_production_without_secret_key_exits_3_saying_why(
-    database_url: str, tmp_path: Path
-) -> None:
-    environment = deployment_environment(database_url)
-    del environment["SECRET_KEY"]
-    code, output = await run_server_to_end(
-        "quarty.serving", environment, tmp_path, "--port", "0"
-    )
-    assert code == STARTUP_FAILURE
-    assert "SECRET_KEY is not set" in output
-    assert "Traceback" not in output
-    assert "Running on" not in output
-
-
-async def test_a_port_in_use_exits_3_saying_why(
-    database_url: str, tmp_path: Path
-) -> None:
-    environment = deployment_environment(database_url)
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        code, output = await run_server_to_end(
-            "quarty.serving", environment, tmp_path, "--port", str(port)
-        )
-    assert code == STARTUP_FAILURE
-    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in output
-    assert "Traceback" not in output
 
 
 class PlainHypercorn(Hypercorn):

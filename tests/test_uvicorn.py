@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,6 @@ from tests.servers import (
     poll_until,
     post_name_form,
     run_command,
-    run_server_to_end,
 )
 from tests.smtp import SmtpServer, gated_handler, joined_usernames
 
@@ -285,36 +283,6 @@ async def test_sigterm_drains_every_workers_mail_and_loses_none(
 
 
 # -- Start-up failures ------------------------------------------------------
-
-
-async def test_production_without_secret_key_exits_3_saying_why(
-    database_url: str, tmp_path: Path
-) -> None:
-    environment = deployment_environment(database_url)
-    del environment["SECRET_KEY"]
-    # Port 0: the kernel's pick; nothing connects to it.
-    code, output = await run_server_to_end(
-        "quarty.serving.uvicorn", environment, tmp_path, "--port", "0"
-    )
-    assert code == STARTUP_FAILURE
-    assert "SECRET_KEY is not set" in output
-    assert "Traceback" not in output
-    assert "Started server process" not in output
-
-
-async def test_a_port_in_use_exits_3_saying_why(
-    database_url: str, tmp_path: Path
-) -> None:
-    environment = deployment_environment(database_url)
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        code, output = await run_server_to_end(
-            "quarty.serving.uvicorn", environment, tmp_path, "--port", str(port)
-        )
-    assert code == STARTUP_FAILURE
-    assert "Address already in use" in output
 
 
 async def failing_startup_app(scope: dict[str, Any], receive: Any, send: Any) -> None:

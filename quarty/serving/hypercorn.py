@@ -9,27 +9,11 @@ worker starts.
 
 from __future__ import annotations
 
-import argparse
-
 from hypercorn.config import Config
 from hypercorn.run import run
 
 from quarty.paths import resource_path
-from quarty.serving.config_check import APP, configuration_error, report
-
-
-def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
-    """The command line: where to listen and how many workers."""
-    parser = argparse.ArgumentParser(
-        prog="python -m quarty.serving",
-        description="Serve quarty with hypercorn (hypercorn.toml's settings).",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
-    parser.add_argument("--port", type=int, default=5000, help="default: %(default)s")
-    parser.add_argument(
-        "--workers", type=int, help="processes (default: hypercorn.toml's)"
-    )
-    return parser.parse_args(argv)
+from quarty.serving.startup import APP, configuration_error, parse_arguments, report
 
 
 def hypercorn_config(host: str, port: int, workers: int | None) -> Config:
@@ -44,7 +28,12 @@ def hypercorn_config(host: str, port: int, workers: int | None) -> Config:
 
 def main(argv: list[str] | None = None) -> int:
     """Check the configuration, serve until SIGTERM or SIGINT; return the exit code."""
-    arguments = parse_arguments(argv)
+    arguments = parse_arguments(
+        "python -m quarty.serving",
+        "Serve quarty with hypercorn (hypercorn.toml's settings).",
+        default_workers=None,
+        argv=argv,
+    )
     if (problem := configuration_error()) is not None:
         return report(problem)
     config = hypercorn_config(arguments.host, arguments.port, arguments.workers)

@@ -1,7 +1,8 @@
-"""The configuration checked once, before any worker process starts."""
+"""What both servers do before any worker starts: the command line, the config check."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from quarty.config import ConfigError
@@ -28,3 +29,19 @@ def report(message: str) -> int:
     """Say why the server does not start, in one line; the exit code to use."""
     sys.stderr.write(f"quarty: {message}\n")
     return STARTUP_FAILURE
+
+
+def parse_arguments(
+    prog: str, description: str, *, default_workers: int | None, argv: list[str] | None
+) -> argparse.Namespace:
+    """The command line: where to listen and how many workers."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
+    parser.add_argument("--port", type=int, default=5000, help="default: %(default)s")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers,
+        help="processes (default: %(default)s; none: hypercorn.toml's)",
+    )
+    return parser.parse_args(argv)

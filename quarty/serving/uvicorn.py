@@ -19,35 +19,21 @@ uvicorn versions pyproject.toml allows).
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from quarty.serving.config_check import (
+from quarty.serving.startup import (
     APP,
     STARTUP_FAILURE,
     configuration_error,
+    parse_arguments,
     report,
 )
 
 # Seconds a stopping worker waits for requests in flight before it cancels them.
 GRACEFUL_TIMEOUT = 15
-
-
-def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
-    """The command line: where to listen and how many workers."""
-    parser = argparse.ArgumentParser(
-        prog="python -m quarty.serving.uvicorn",
-        description="Serve quarty with uvicorn (uvloop, httptools) in workers.",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
-    parser.add_argument("--port", type=int, default=5000, help="default: %(default)s")
-    parser.add_argument(
-        "--workers", type=int, default=2, help="processes (default: %(default)s)"
-    )
-    return parser.parse_args(argv)
 
 
 def uvicorn_config(host: str, port: int, workers: int) -> uvicorn.Config:
@@ -68,7 +54,12 @@ def uvicorn_config(host: str, port: int, workers: int) -> uvicorn.Config:
 
 def main(argv: list[str] | None = None) -> int:
     """Check the configuration, serve until SIGTERM or SIGINT; return the exit code."""
-    arguments = parse_arguments(argv)
+    arguments = parse_arguments(
+        "python -m quarty.serving.uvicorn",
+        "Serve quarty with uvicorn (uvloop, httptools) in workers.",
+        default_workers=2,
+        argv=argv,
+    )
     if (problem := configuration_error()) is not None:
         return report(problem)
     config = uvicorn_config(arguments.host, arguments.port, arguments.workers)
