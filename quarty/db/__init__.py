@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any, TypeVar
 
 from quart import Quart, current_app, g
@@ -103,7 +102,7 @@ async def writing(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     if session.in_transaction():
         await session.commit()  # only reads happened: nothing is written
     writers: asyncio.Lock | None = session.info.get(WRITERS_KEY)
-    async with writers or contextlib.nullcontext():
+    async with writers or nullcontext():
         await session.connection(execution_options={sqlite.WRITE_OPTION: True})
         try:
             yield session
