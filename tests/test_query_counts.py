@@ -1,0 +1,102 @@
+"""How many SQL statements each page and endpoint runs: few, and never one per row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from quart.testing import QuartClient
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quarty.db import Database
+from quarty.models import User
+from quarty.services import roles as roles_service
+from tests.helpers import app_database, client_of, get_csrf_token, started_app
+
+API = "/api/v1"
+
+
+class Statements:
+    """The SQL statements an engine ran, BEGINs left out (only SQLite sends one)."""
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+
+    def record(self, *arguments: Any) -> None:
+        statement = str(arguments[2])
+        if not statement.lstrip().upper().startswith("BEGIN"):
+            self.sql.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.sql)
+
+
+@contextmanager
+def counted(database: Database) -> Iterator[Statements]:
+    statements = Statements()
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", statements.record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", statements.record)
+
+
+@pytest.fixture
+async def store(session: AsyncSession) -> None:
+    """Three roles and 30 users, so that a page of users spans several roles."""
+    roles = await roles_service.insert_default_roles(session)
+    assert roles
+    session.add_all(
+        User(username=f"user{index:02}", role_id=index % 3 + 1) for index in range(30)
+    )
+    await session.commit()
+
+
+@pytest.mark.parametrize(
+    ("path", "queries"),
+    [
+        ("/", 0),
+        ("/user/ada", 0),
+        (f"{API}/users", 1),
+        (f"{API}/users?per_page=100", 1),
+        (f"{API}/users/1", 1),
+        (f"{API}/roles", 1),
+        (f"{API}/roles/1/users", 2),
+    ],
+)
+async def test_reads_run_a_fixed_number_of_queries(
+    client: QuartClient, database: Database, store: None, path: str, queries: int
+) -> None:
+    with counted(database) as statements:
+        response = await client.get(path)
+    assert response.status_code == 200
+    assert statements.count == queries, statements.sql
+
+
+async def test_a_known_name_is_one_lookup(
+    client: QuartClient, database: Database, store: None
+) -> None:
+    token = await get_csrf_token(client)
+    with counted(database) as statements:
+        response = await client.post("/", form={"name": "user01", "csrf_token": token})
+    assert response.status_code == 302
+    assert statements.count == 1, statements.sql
+
+
+@pytest.mark.parametrize(("admin", "queries"), [(None, 2), ("admin@example.com", 3)])
+async def test_a_new_name_is_a_lookup_and_its_inserts(
+    app_settings: dict[str, object], admin: str | None, queries: int
+) -> None:
+    async with started_app({**app_settings, "QUARTY_ADMIN": admin}) as app:
+        client = client_of(app)
+        token = await get_csrf_token(client)
+        with counted(app_database(app)) as statements:
+            response = await client.post("/", form={"name": "ada", "csrf_token": token})
+    assert response.status_code == 302
+    # The lookup, the user's INSERT, and with an admin the New User mail's.
+    assert statements.count == queries, statements.sql
