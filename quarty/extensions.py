@@ -16,8 +16,9 @@ schema = QuartSchema(
     info={
         "title": "Quarty API",
         "version": "1.0.0",
-        # Swagger UI shows this as Markdown at the top of /docs: the way back.
-        "description": "The JSON API of Quarty. [Back to the app](/)",
+        # Swagger UI shows this as Markdown at the top of /docs: the way back,
+        # relative to /docs so that it holds under any root path.
+        "description": "The JSON API of Quarty. [Back to the app](./)",
     },
     # Only the /api/ routes are documented; the HTML pages are not an API.
     openapi_provider_class=ApiOpenAPIProvider,

@@ -47,6 +47,12 @@ async def test_openapi_documents_the_api_and_nothing_else(client: QuartClient) -
             assert operation["tags"], (method, path)
 
 
+async def test_the_docs_lead_back_to_the_app(client: QuartClient) -> None:
+    # Swagger UI shows the description as Markdown at the top of /docs; the
+    # link is relative, so it leads to the app under any root path.
+    assert "[Back to the app](./)" in (await openapi(client))["info"]["description"]
+
+
 async def test_openapi_declares_parameters_bodies_and_errors(
     client: QuartClient,
 ) -> None:
