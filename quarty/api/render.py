@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from quart import url_for
@@ -12,29 +12,22 @@ from quarty.models import Role
 from quarty.services.accounts import UserSummary
 
 
-def role_url(role_id: int | None) -> str | None:
+def url_of_role(role_id: int | None) -> str | None:
     """The role's absolute URL, or None for no role."""
     if role_id is None:
         return None
     return url_for("api.get_role", role_id=role_id, _external=True)
 
 
-def user_public(
-    user: UserSummary, role_urls: Mapping[int | None, str | None]
-) -> UserPublic:
-    """A user as the API shows it, with the URLs of the roles on its page."""
+def user_public(user: UserSummary, role_url: str | None) -> UserPublic:
+    """A user as the API shows it, given its role's URL (see `url_of_role`)."""
     return UserPublic(
         id=user.id,
         url=url_for("api.get_user", user_id=user.id, _external=True),
         username=user.username,
         role=user.role_name,
-        role_url=role_urls[user.role_id],
+        role_url=role_url,
     )
-
-
-def one_user_public(user: UserSummary) -> UserPublic:
-    """A user on its own, as the API shows it."""
-    return user_public(user, {user.role_id: role_url(user.role_id)})
 
 
 def role_public(role: Role) -> RolePublic:
@@ -64,9 +57,9 @@ def users_page(
 
     has_next = query.page * query.per_page < count
     # A page holds a few roles among many users: each role's URL is built once.
-    role_urls = {role_id: role_url(role_id) for role_id in {u.role_id for u in users}}
+    role_urls = {user.role_id: url_of_role(user.role_id) for user in users}
     return UsersPage(
-        users=[user_public(user, role_urls) for user in users],
+        users=[user_public(user, role_urls[user.role_id]) for user in users],
         prev=page_url(query.page - 1) if query.page > 1 else None,
         next=page_url(query.page + 1) if has_next else None,
         count=count,

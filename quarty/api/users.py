@@ -8,7 +8,7 @@ from werkzeug.exceptions import Conflict, NotFound
 
 from quarty.api import bp
 from quarty.api.errors import documents_errors
-from quarty.api.render import one_user_public, page_offset, users_page
+from quarty.api.render import page_offset, url_of_role, user_public, users_page
 from quarty.api.schemas import (
     LocationHeader,
     PageQuery,
@@ -45,7 +45,7 @@ async def get_user(user_id: int) -> UserPublic:
     user = await accounts.get_user_summary(get_session(), user_id)
     if user is None:
         raise NotFound(f"There is no user with id {user_id}.")
-    return one_user_public(user)
+    return user_public(user, url_of_role(user.role_id))
 
 
 @bp.post("/users")
@@ -59,4 +59,8 @@ async def create_user(data: UserCreate) -> tuple[UserPublic, int, LocationHeader
     if not created:
         raise Conflict(f"A user named {data.username!r} already exists.")
     location = url_for("api.get_user", user_id=user.id, _external=True)
-    return one_user_public(user), 201, LocationHeader(location=location)
+    return (
+        user_public(user, url_of_role(user.role_id)),
+        201,
+        LocationHeader(location=location),
+    )
