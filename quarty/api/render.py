@@ -57,7 +57,8 @@ def users_page(
 
     has_next = query.page * query.per_page < count
     # A page holds a few roles among many users: each role's URL is built once.
-    role_urls = {user.role_id: url_of_role(user.role_id) for user in users}
+    role_ids = {user.role_id for user in users}
+    role_urls = {role_id: url_of_role(role_id) for role_id in role_ids}
     return UsersPage(
         users=[user_public(user, role_urls[user.role_id]) for user in users],
         prev=page_url(query.page - 1) if query.page > 1 else None,
