@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 
 import click
 from quart import Quart
 from sqlalchemy.exc import SQLAlchemyError
 
-from quarty.db import Database, migrations
+from quarty.cli.running import fail, in_session
+from quarty.db import migrations
 from quarty.services import roles
 
 
@@ -19,23 +19,13 @@ def init_app(app: Quart) -> None:
     @app.cli.command("deploy")
     def deploy() -> None:
         """Migrate the database to head and insert the default roles (idempotent)."""
-        url = app.config["SQLALCHEMY_DATABASE_URI"]
         try:
-            added = asyncio.run(_deploy(url))
+            added = asyncio.run(_deploy(app))
         except (SQLAlchemyError, OSError) as exc:
-            click.echo(
-                f"Error: cannot reach the database: {exc.__class__.__name__}: {exc}",
-                err=True,
-            )
-            sys.exit(1)
+            fail(f"cannot reach the database: {exc.__class__.__name__}: {exc}")
         click.echo(f"Database at head; roles added: {', '.join(added) or 'none'}.")
 
 
-async def _deploy(url: str) -> list[str]:
-    await migrations.migrate(url)
-    database = Database(url)
-    try:
-        async with database.sessionmaker() as session:
-            return await roles.insert_default_roles(session)
-    finally:
-        await database.dispose()
+async def _deploy(app: Quart) -> list[str]:
+    await migrations.migrate(app.config["SQLALCHEMY_DATABASE_URI"])
+    return await in_session(app, roles.insert_default_roles)

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
 import click
 from quart import Quart
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quarty.db import get_database
+from quarty.cli.running import fail, in_session
 from quarty.mail import EXTENSION_KEY, OutboxSender, outbox
 from quarty.mail.message import render_mail
 from quarty.mail.settings import MailSettings, parse_address
@@ -20,11 +19,6 @@ from quarty.mail.smtp import deliver, describe_failure
 from quarty.models import OutboxMessage
 
 T = TypeVar("T")
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
 
 
 def init_app(app: Quart) -> None:
@@ -81,14 +75,14 @@ def init_app(app: Quart) -> None:
         try:
             recipient = parse_address(to)
         except ValueError as exc:
-            _fail(f"{to!r} is not a valid email address: {exc}")
+            fail(f"{to!r} is not a valid email address: {exc}")
         settings = _settings(app)
         if settings.server is None:
-            _fail("not sent: no MAIL_SERVER is configured")
+            fail("not sent: no MAIL_SERVER is configured")
         try:
             reply = asyncio.run(_send_test(app, settings, recipient.addr_spec))
         except Exception as exc:
-            _fail(f"not sent: {describe_failure(exc).reason}")
+            fail(f"not sent: {describe_failure(exc).reason}")
         click.echo(f"Sent to {recipient.addr_spec} via {settings.server}: {reply}")
 
 
@@ -114,16 +108,7 @@ async def _send_test(app: Quart, settings: MailSettings, to: str) -> str:
 
 
 def _run_in_session(app: Quart, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async def run() -> T:
-        async with app.app_context():
-            database = get_database()
-            try:
-                async with database.sessionmaker() as session:
-                    return await work(session)
-            finally:
-                await database.dispose()
-
     try:
-        return asyncio.run(run())
+        return asyncio.run(in_session(app, work))
     except (SQLAlchemyError, OSError) as exc:
-        _fail(f"cannot read the outbox: {exc.__class__.__name__}: {exc}")
+        fail(f"cannot read the outbox: {exc.__class__.__name__}: {exc}")
