@@ -88,9 +88,7 @@ async def queue_email(
         template=template,
         **context,
     )
-    message = outbox.add_message(session, mail)
-    await session.flush()
-    return message.id
+    return await _queued(session, mail)
 
 
 async def send_email(
@@ -120,8 +118,11 @@ async def render_new_user_mail(*, username: str) -> RenderedMail | None:
 async def queue_new_user_mail(session: AsyncSession, *, username: str) -> int | None:
     """Queue the "New User" mail to QUARTY_ADMIN, if there is a valid one; flushes."""
     mail = await render_new_user_mail(username=username)
-    if mail is None:
-        return None
+    return None if mail is None else await _queued(session, mail)
+
+
+async def _queued(session: AsyncSession, mail: RenderedMail) -> int:
+    # Flushed, so that the row has its id; committed with the caller's change.
     message = outbox.add_message(session, mail)
     await session.flush()
     return message.id
