@@ -98,10 +98,9 @@ async def _register_name(
             user = User(username=username)
             session.add(user)
             message = None if mail is None else outbox.add_message(session, mail)
-            await session.flush()
     except IntegrityError:
-        # Another request added the name since it was looked up; nothing was
-        # written, and nobody is told twice.
+        # Another request added the name since it was looked up (the commit's
+        # flush found it); nothing was written, and nobody is told twice.
         known = await get_user_by_username(session, username=username)
         if known is None:
             raise
