@@ -11,12 +11,15 @@ __all__ = ["create_app"]
 
 def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     """Build an app from a named config (else QUARTY_CONFIG, else default)."""
-    from quarty import cli, db, extensions, mail
+    from quarty import cli, db, extensions, mail, security
     from quarty.api import bp as api_bp
+    from quarty.auth import bp as auth_bp
+    from quarty.auth import signin
     from quarty.config import select_config
     from quarty.main import bp as main_bp
     from quarty.paths import resource_path
     from quarty.web import assets, errors
+    from quarty.web.forms import csrf_token
     from quarty.web.moment import moment
     from quarty.web.sessions import SessionInterface
     from quarty.web.templating import drop_flasks_sync_context_processor
@@ -40,9 +43,12 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     errors.init_app(app)
     cli.init_app(app)
     mail.init_app(app)
-    app.jinja_env.globals["moment"] = moment
+    security.init_app(app)
+    signin.init_app(app)
+    app.jinja_env.globals.update(moment=moment, csrf_token=csrf_token)
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     drop_flasks_sync_context_processor(app)
     return app

@@ -84,6 +84,25 @@ class Config:
     SESSION_COOKIE_SAMESITE: str = "Lax"
     SESSION_COOKIE_SECURE: bool = False
 
+    # Accounts (quarty.auth). The sign-in cookie of quart-auth: HttpOnly,
+    # SameSite=Lax, Secure where the session cookie is; "Keep me logged in"
+    # keeps it for QUART_AUTH_DURATION seconds, else it ends with the browser.
+    QUART_AUTH_COOKIE_NAME: str = "quarty_auth"
+    QUART_AUTH_COOKIE_SECURE: bool = False
+    QUART_AUTH_DURATION: int = _env_int("QUART_AUTH_DURATION", 365 * 24 * 3600)
+    # argon2id cost (argon2-cffi's defaults, RFC 9106's second choice); stored
+    # hashes made with other costs are re-hashed at the next login.
+    ARGON2_TIME_COST: int = _env_int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST: int = _env_int("ARGON2_MEMORY_COST", 64 * 1024)  # KiB
+    ARGON2_PARALLELISM: int = _env_int("ARGON2_PARALLELISM", 4)
+    # Lifetimes, in seconds, of the mailed links and of API tokens.
+    QUARTY_LINK_EXPIRATION: int = _env_int("QUARTY_LINK_EXPIRATION", 3600)
+    QUARTY_TOKEN_EXPIRATION: int = _env_int("QUARTY_TOKEN_EXPIRATION", 3600)
+    # Limits on guessing (quarty.auth.limits); "off" for load tests only.
+    QUART_RATE_LIMITER_ENABLED: bool = (
+        os.environ.get("QUARTY_RATE_LIMITS", "on").strip().lower() != "off"
+    )
+
     @staticmethod
     def init_app(settings: dict[str, Any]) -> None:
         """Check the final settings; raise ConfigError when they cannot work."""
@@ -98,6 +117,10 @@ class DevelopmentConfig(Config):
 
 class TestingConfig(Config):
     TESTING = True
+    # Cheap hashes: the suite logs in hundreds of times.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8
+    ARGON2_PARALLELISM = 1
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or _sqlite_url(
         "data-test.sqlite"
     )
@@ -115,7 +138,10 @@ class ProductionConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _sqlite_url(
         "data.sqlite"
     )
-    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    # Production is served over HTTPS: its cookies go back over HTTPS only,
+    # unless SESSION_COOKIE_SECURE=false (a deployment tried on plain HTTP).
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    QUART_AUTH_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
     @staticmethod
     def init_app(settings: dict[str, Any]) -> None:

@@ -41,6 +41,8 @@ def deployment_environment(database_url: str, **settings: str) -> dict[str, str]
         QUARTY_CONFIG="production",
         SECRET_KEY=SECRET_KEY,
         DATABASE_URL=database_url,
+        # The test servers speak plain HTTP on 127.0.0.1.
+        SESSION_COOKIE_SECURE="false",
         PYTHONUNBUFFERED="1",
     )
     environment.update(settings)

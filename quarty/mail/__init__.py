@@ -29,6 +29,7 @@ __all__ = [
     "notify_sender",
     "queue_email",
     "queue_new_user_mail",
+    "render_email",
     "render_new_user_mail",
     "send_email",
 ]
@@ -78,17 +79,27 @@ async def queue_email(
     caller's change is. Raises ValueError for an invalid recipient or
     QUARTY_MAIL_SENDER.
     """
+    mail = await render_email(to, subject, template, **context)
+    return await _queued(session, mail)
+
+
+async def render_email(
+    to: str | Address, subject: str, template: str, **context: Any
+) -> RenderedMail:
+    """Render a mail from QUARTY_MAIL_SENDER, its subject prefixed, ready to queue.
+
+    Raises ValueError for an invalid recipient or QUARTY_MAIL_SENDER.
+    """
     settings = get_sender().settings
     if settings.sender is None:
         raise ValueError("QUARTY_MAIL_SENDER is not a valid email address")
-    mail = await render_mail(
+    return await render_mail(
         sender=settings.sender,
         to=to if isinstance(to, Address) else parse_address(to),
         subject=f"{settings.subject_prefix} {subject}",
         template=template,
         **context,
     )
-    return await _queued(session, mail)
 
 
 async def send_email(

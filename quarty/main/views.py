@@ -5,6 +5,7 @@ from __future__ import annotations
 from quart import flash, redirect, render_template, session, url_for
 from quart.typing import ResponseReturnValue
 
+from quarty.auth.signin import current_user
 from quarty.db import get_session
 from quarty.main import bp
 from quarty.main.forms import NameForm
@@ -13,7 +14,10 @@ from quarty.services.accounts import register_name
 
 @bp.route("/", methods=["GET", "POST"])
 async def index() -> ResponseReturnValue:
-    """The name form: remember who visits, and greet them."""
+    """The name form for visitors; a signed-in user is greeted by name."""
+    account = await current_user.load()
+    if account is not None:
+        return await render_template("main/index.html", account=account)
     form = await NameForm.from_request()
     if form.validate_on_submit():
         name = str(form.name.data)

@@ -2,6 +2,20 @@
 
 from quarty.models.base import Base
 from quarty.models.outbox import OutboxMessage
-from quarty.models.user import USERNAME_MAX_LENGTH, Role, User
+from quarty.models.user import (
+    EMAIL_MAX_LENGTH,
+    USERNAME_MAX_LENGTH,
+    ApiToken,
+    Role,
+    User,
+)
 
-__all__ = ["USERNAME_MAX_LENGTH", "Base", "OutboxMessage", "Role", "User"]
+__all__ = [
+    "EMAIL_MAX_LENGTH",
+    "USERNAME_MAX_LENGTH",
+    "ApiToken",
+    "Base",
+    "OutboxMessage",
+    "Role",
+    "User",
+]

@@ -1,13 +1,17 @@
-"""Users and their roles."""
+"""Users, their roles, and the API tokens they hold."""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from quarty.models.base import Base
 
 USERNAME_MAX_LENGTH = 64
+# RFC 5321's limit on a forward path, less its angle brackets.
+EMAIL_MAX_LENGTH = 254
 
 
 class Role(Base):
@@ -23,6 +27,12 @@ class Role(Base):
 
 
 class User(Base):
+    """A person in the store.
+
+    A user made by the name form or `POST /api/v1/users` has a username only:
+    no email and no password, so it cannot log in.
+    """
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,6 +42,30 @@ class User(Base):
     role_id: Mapped[int | None] = mapped_column(ForeignKey("roles.id"))
     # Touching user.role without loading it in the query raises at once.
     role: Mapped[Role | None] = relationship(back_populates="users", lazy="raise")
+    # Stored lowercased, so that equality is the case-blind comparison.
+    email: Mapped[str | None] = mapped_column(
+        String(EMAIL_MAX_LENGTH), unique=True, index=True
+    )
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    confirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Part of the sign-in cookie's id: bumping it signs out every browser.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def __repr__(self) -> str:
         return f"<User {self.username!r}>"
+
+
+class ApiToken(Base):
+    """A bearer token for the API, stored as its SHA-256 digest, never in clear."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} of user {self.user_id}>"

@@ -1,0 +1,83 @@
+"""Who is signed in: quart-auth's cookie, checked against the database.
+
+The cookie's auth id is "<user id>:<session version>". Changing or resetting
+the password moves the version on, so every cookie issued before is refused.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from quart import Quart, flash, redirect, request, url_for
+from quart.typing import ResponseReturnValue
+from quart_auth import Action, AuthUser, QuartAuth, Unauthorized, login_user
+from quart_auth import current_user as _current_user
+from werkzeug.wrappers.response import Response
+
+from quarty.db import get_session
+from quarty.services.auth import Account, account_for_auth_id
+from quarty.web.errors import json_error, wants_json
+
+
+class CurrentUser(AuthUser):
+    """quart-auth's user, its account loaded from the database once per request."""
+
+    def __init__(
+        self,
+        auth_id: str | None,
+        action: Action = Action.PASS,
+        account: Account | None = None,
+    ) -> None:
+        super().__init__(auth_id, action)
+        self._account = account
+        self._loaded = account is not None or auth_id is None
+
+    async def load(self) -> Account | None:
+        """The signed-in account, or None for a visitor or a stale cookie."""
+        if not self._loaded:
+            assert self.auth_id is not None
+            self._account = await account_for_auth_id(get_session(), self.auth_id)
+            self._loaded = True
+        return self._account
+
+    @property
+    async def is_authenticated(self) -> bool:
+        return await self.load() is not None
+
+    @property
+    async def account(self) -> Account | None:
+        """For templates, where Jinja awaits it: `current_user.account.username`."""
+        return await self.load()
+
+
+current_user = cast(CurrentUser, _current_user)
+
+
+def init_app(app: Quart) -> None:
+    """quart-auth's cookie with our user; a visitor is sent to log in first."""
+    QuartAuth(app, user_class=CurrentUser)
+
+    @app.errorhandler(Unauthorized)
+    async def _not_signed_in(_error: Unauthorized) -> ResponseReturnValue:
+        if wants_json():
+            return json_error(401, "Log in to use this.")
+        return await redirect_to_login()
+
+
+def sign_in(account: Account, *, remember: bool) -> None:
+    """Set the sign-in cookie: for QUART_AUTH_DURATION, or until the browser closes."""
+    action = Action.WRITE_PERMANENT if remember else Action.WRITE
+    login_user(CurrentUser(account.auth_id, action, account))
+
+
+async def signed_in_account() -> Account:
+    """The account of a view under `login_required`, where there must be one."""
+    account = await current_user.load()
+    assert account is not None, "use under quart_auth.login_required"
+    return account
+
+
+async def redirect_to_login() -> Response:
+    """A visitor on a page for users: to the login page, then back here."""
+    await flash("Please log in to access this page.")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -1,0 +1,82 @@
+"""Limits on guessing: attempts to log in, register, reset, and get API tokens.
+
+Each attempt counts against the client's address and against the account it
+names (the form's email, or the Basic username), so neither one address nor a
+crowd of addresses can guess one account's password. Only POSTs count: reading
+the forms is free. Over the limit: 429 with Retry-After.
+
+The counts live in each process's memory (quart-rate-limiter's MemoryStore),
+so with N workers a client can make up to N times the figures below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from quart import Quart, request
+from quart.typing import RouteCallable
+from quart_rate_limiter import RateLimiter, rate_limit
+
+T = TypeVar("T", bound=RouteCallable)
+
+EXTENSION_KEY = "quarty.limits"
+
+MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+
+
+async def client_address() -> str:
+    return f"address:{request.remote_addr}"
+
+
+async def named_account() -> str:
+    """The email a form or the Basic credentials name, lowercased."""
+    name: str | None = None
+    if request.authorization is not None:
+        name = request.authorization.username
+    elif request.mimetype in {
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    }:
+        name = (await request.form).get("email")
+    return f"account:{(name or '').strip().lower()}"
+
+
+async def _unless_post() -> bool:
+    return request.method != "POST"
+
+
+def limit_attempts(
+    *,
+    per_address: tuple[int, timedelta],
+    per_account: tuple[int, timedelta] | None = None,
+) -> Callable[[T], T]:
+    """Limit a view's POSTs per client address and, optionally, per named account."""
+
+    def decorator(view: T) -> T:
+        count, period = per_address
+        view = rate_limit(
+            count, period, key_function=client_address, skip_function=_unless_post
+        )(view)
+        if per_account is not None:
+            count, period = per_account
+            view = rate_limit(
+                count, period, key_function=named_account, skip_function=_unless_post
+            )(view)
+        return view
+
+    return decorator
+
+
+# The numbers the README states: generous for a person mistyping, slow for a script.
+LOGIN = limit_attempts(per_address=(10, MINUTE), per_account=(20, HOUR))
+REGISTER = limit_attempts(per_address=(10, HOUR))
+RESET = limit_attempts(per_address=(10, HOUR), per_account=(5, HOUR))
+API_TOKENS = limit_attempts(per_address=(30, MINUTE), per_account=(60, HOUR))
+
+
+def init_app(app: Quart) -> None:
+    """A limiter, and a store of counts, of the app's own."""
+    app.extensions[EXTENSION_KEY] = RateLimiter(app)

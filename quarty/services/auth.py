@@ -1,0 +1,371 @@
+"""Accounts that log in: register, authenticate, confirm, change password and email.
+
+Each change that causes a mail queues it in the outbox in the change's own
+transaction, and wakes the sender only after the commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quarty.db import run_to_completion, writing
+from quarty.mail import notify_sender, outbox, render_email, render_new_user_mail
+from quarty.mail.message import RenderedMail
+from quarty.models import ApiToken, Role, User
+from quarty.security.links import Purpose, fingerprint, make_token, read_token
+from quarty.security.passwords import get_passwords
+
+PASSWORD_MIN_LENGTH = 8
+# Long enough for any passphrase, short enough that nobody makes the server
+# hash megabytes.
+PASSWORD_MAX_LENGTH = 256
+
+
+class Account(NamedTuple):
+    """A user who can log in, as the pages and the API see them."""
+
+    id: int
+    username: str
+    email: str
+    confirmed: bool
+    session_version: int
+    role_id: int | None
+    role_name: str | None
+
+    @property
+    def auth_id(self) -> str:
+        """The id in the sign-in cookie: stale once the session version moves on."""
+        return f"{self.id}:{self.session_version}"
+
+
+class AccountError(Exception):
+    """A change refused for a reason the user can act on; str() says which."""
+
+
+class EmailTakenError(AccountError):
+    def __init__(self) -> None:
+        super().__init__("Email already registered.")
+
+
+class UsernameTakenError(AccountError):
+    def __init__(self) -> None:
+        super().__init__("Username already in use.")
+
+
+_ACCOUNTS = (
+    select(
+        User.id,
+        User.username,
+        User.email,
+        User.confirmed,
+        User.session_version,
+        Role.id.label("role_id"),
+        Role.name.label("role_name"),
+    )
+    .outerjoin(User.role)
+    # A name-only user has no email and no password: never an account.
+    .where(User.email.is_not(None), User.password_hash.is_not(None))
+)
+_ACCOUNT_BY_ID = _ACCOUNTS.where(User.id == bindparam("user_id"))
+_CREDENTIALS_BY_EMAIL = _ACCOUNTS.add_columns(User.password_hash).where(
+    User.email == bindparam("email")
+)
+_PASSWORD_HASH_BY_ID = select(User.password_hash).where(User.id == bindparam("user_id"))
+
+
+def _account(row: Any) -> Account:
+    # The query's WHERE makes the email non-null.
+    return Account(*row[:7])
+
+
+def normalize_email(email: str) -> str:
+    """Emails are stored and compared lowercased, as the book compares them."""
+    return email.strip().lower()
+
+
+async def get_account(session: AsyncSession, user_id: int) -> Account | None:
+    row = (await session.execute(_ACCOUNT_BY_ID, {"user_id": user_id})).first()
+    return None if row is None else _account(row)
+
+
+async def account_for_auth_id(session: AsyncSession, auth_id: str) -> Account | None:
+    """The account a sign-in cookie names, unless its session version is stale."""
+    user_id, _, version = auth_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    account = await get_account(session, int(user_id))
+    if account is None or account.session_version != int(version):
+        return None
+    return account
+
+
+async def email_is_registered(session: AsyncSession, email: str) -> bool:
+    query = select(User.id).where(User.email == normalize_email(email))
+    return (await session.execute(query)).first() is not None
+
+
+async def username_is_taken(session: AsyncSession, username: str) -> bool:
+    query = select(User.id).where(User.username == username)
+    return (await session.execute(query)).first() is not None
+
+
+async def authenticate(
+    session: AsyncSession, *, email: str, password: str
+) -> Account | None:
+    """The account with this email and password, or None.
+
+    An unknown email costs a password check too, so that a failed login takes
+    about as long either way. A hash made with outdated costs is replaced.
+    """
+    params = {"email": normalize_email(email)}
+    row = (await session.execute(_CREDENTIALS_BY_EMAIL, params)).first()
+    verdict = await get_passwords().verify(
+        None if row is None else row.password_hash, password
+    )
+    if row is None or not verdict.matches:
+        return None
+    if verdict.new_hash is not None:
+        await run_to_completion(
+            _replace_hash(session, row.id, row.password_hash, verdict.new_hash)
+        )
+    return _account(row)
+
+
+async def _replace_hash(
+    session: AsyncSession, user_id: int, old_hash: str, new_hash: str
+) -> None:
+    async with writing(session):
+        # Only if nothing changed the password since it was checked.
+        await session.execute(
+            update(User)
+            .where(User.id == user_id, User.password_hash == old_hash)
+            .values(password_hash=new_hash)
+        )
+
+
+async def register_account(
+    session: AsyncSession, *, email: str, username: str, password: str
+) -> Account:
+    """Create an unconfirmed account and queue its confirmation mail.
+
+    Raises EmailTakenError or UsernameTakenError, even when another request takes the
+    email or name between the check and the insert.
+    """
+    email = normalize_email(email)
+    if await email_is_registered(session, email):
+        raise EmailTakenError()
+    if await username_is_taken(session, username):
+        raise UsernameTakenError()
+    password_hash = await get_passwords().hash(password)
+    new_user_mail = await render_new_user_mail(username=username)
+    return await run_to_completion(
+        _insert_account(session, email, username, password_hash, new_user_mail)
+    )
+
+
+async def _insert_account(
+    session: AsyncSession,
+    email: str,
+    username: str,
+    password_hash: str,
+    new_user_mail: RenderedMail | None,
+) -> Account:
+    try:
+        async with writing(session):
+            user = User(email=email, username=username, password_hash=password_hash)
+            session.add(user)
+            await session.flush()  # the id, which the confirmation link carries
+            messages = [
+                outbox.add_message(
+                    session, await _confirmation_mail(user.id, username, email)
+                )
+            ]
+            if new_user_mail is not None:
+                messages.append(outbox.add_message(session, new_user_mail))
+    except IntegrityError:
+        if await email_is_registered(session, email):
+            raise EmailTakenError() from None
+        if await username_is_taken(session, username):
+            raise UsernameTakenError() from None
+        raise
+    for message in messages:
+        notify_sender(message.id)
+    return Account(user.id, username, email, False, user.session_version, None, None)
+
+
+async def _confirmation_mail(user_id: int, username: str, email: str) -> RenderedMail:
+    token = make_token(Purpose.CONFIRM, {"confirm": user_id})
+    return await render_email(
+        email,
+        "Confirm Your Account",
+        "auth/email/confirm",
+        username=username,
+        token=token,
+    )
+
+
+async def resend_confirmation(session: AsyncSession, account: Account) -> None:
+    """Queue a new confirmation mail for an unconfirmed account."""
+    mail = await _confirmation_mail(account.id, account.username, account.email)
+    await _queue_alone(session, mail)
+
+
+async def confirm_account(session: AsyncSession, account: Account, token: str) -> bool:
+    """Confirm the account if the token is its own and still valid."""
+    payload = read_token(Purpose.CONFIRM, token)
+    if payload is None or payload.get("confirm") != account.id:
+        return False
+    async with writing(session):
+        await session.execute(
+            update(User).where(User.id == account.id).values(confirmed=True)
+        )
+    return True
+
+
+async def change_password(
+    session: AsyncSession, account: Account, *, old_password: str, new_password: str
+) -> Account | None:
+    """Set a new password if the old one is right; None if it is not.
+
+    Every other browser is signed out and every API token revoked; the
+    account returned carries the new session version for this browser.
+    """
+    params = {"user_id": account.id}
+    old_hash = (await session.execute(_PASSWORD_HASH_BY_ID, params)).scalar()
+    verdict = await get_passwords().verify(old_hash, old_password)
+    if old_hash is None or not verdict.matches:
+        return None
+    new_hash = await get_passwords().hash(new_password)
+    if not await run_to_completion(
+        _set_password(session, account.id, old_hash, new_hash)
+    ):
+        return None
+    return account._replace(session_version=account.session_version + 1)
+
+
+async def _set_password(
+    session: AsyncSession, user_id: int, old_hash: str, new_hash: str
+) -> bool:
+    async with writing(session):
+        result = await session.execute(
+            update(User)
+            .where(User.id == user_id, User.password_hash == old_hash)
+            .values(password_hash=new_hash, session_version=User.session_version + 1)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        await session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+    return True
+
+
+async def request_password_reset(session: AsyncSession, email: str) -> None:
+    """Queue the reset mail if an account has this email; say nothing either way."""
+    params = {"email": normalize_email(email)}
+    row = (await session.execute(_CREDENTIALS_BY_EMAIL, params)).first()
+    if row is None:
+        return
+    token = make_token(
+        Purpose.RESET_PASSWORD,
+        {"reset": row.id, "state": fingerprint(row.password_hash)},
+    )
+    mail = await render_email(
+        row.email,
+        "Reset Your Password",
+        "auth/email/reset_password",
+        username=row.username,
+        token=token,
+    )
+    await _queue_alone(session, mail)
+
+
+async def reset_password(session: AsyncSession, token: str, new_password: str) -> bool:
+    """Set the password a valid reset link is for; False for a dead link.
+
+    The link is bound to the password it replaces, so it works once.
+    """
+    payload = read_token(Purpose.RESET_PASSWORD, token)
+    user_id = None if payload is None else payload.get("reset")
+    if not isinstance(user_id, int) or payload is None:
+        return False
+    params = {"user_id": user_id}
+    old_hash = (await session.execute(_PASSWORD_HASH_BY_ID, params)).scalar()
+    if old_hash is None or fingerprint(old_hash) != payload.get("state"):
+        return False
+    new_hash = await get_passwords().hash(new_password)
+    return await run_to_completion(_set_password(session, user_id, old_hash, new_hash))
+
+
+async def request_email_change(
+    session: AsyncSession, account: Account, *, new_email: str, password: str
+) -> bool:
+    """Mail a confirmation link to the new address; False for a wrong password."""
+    params = {"user_id": account.id}
+    password_hash = (await session.execute(_PASSWORD_HASH_BY_ID, params)).scalar()
+    verdict = await get_passwords().verify(password_hash, password)
+    if not verdict.matches:
+        return False
+    new_email = normalize_email(new_email)
+    token = make_token(
+        Purpose.CHANGE_EMAIL,
+        {
+            "change_email": account.id,
+            "new_email": new_email,
+            "state": fingerprint(account.email),
+        },
+    )
+    mail = await render_email(
+        new_email,
+        "Confirm your email address",
+        "auth/email/change_email",
+        username=account.username,
+        token=token,
+    )
+    await _queue_alone(session, mail)
+    return True
+
+
+async def change_email(session: AsyncSession, account: Account, token: str) -> bool:
+    """Move the account to the address a valid link confirms; False otherwise.
+
+    The link is bound to the current address, so it works once, and is
+    refused when another account has taken the new address meanwhile.
+    """
+    payload: dict[str, Any] = read_token(Purpose.CHANGE_EMAIL, token) or {}
+    new_email = payload.get("new_email")
+    if (
+        payload.get("change_email") != account.id
+        or payload.get("state") != fingerprint(account.email)
+        or not isinstance(new_email, str)
+    ):
+        return False
+    try:
+        return await run_to_completion(
+            _set_email(session, account.id, account.email, new_email)
+        )
+    except IntegrityError:
+        return False
+
+
+async def _set_email(
+    session: AsyncSession, user_id: int, old_email: str, new_email: str
+) -> bool:
+    async with writing(session):
+        result = await session.execute(
+            update(User)
+            .where(User.id == user_id, User.email == old_email)
+            .values(email=new_email)
+        )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def _queue_alone(session: AsyncSession, mail: RenderedMail) -> None:
+    async def queue() -> int:
+        async with writing(session):
+            message = outbox.add_message(session, mail)
+        return message.id
+
+    notify_sender(await run_to_completion(queue()))
