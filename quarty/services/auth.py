@@ -369,3 +369,66 @@ async def _queue_alone(session: AsyncSession, mail: RenderedMail) -> None:
         return message.id
 
     notify_sender(await run_to_completion(queue()))
+
+
+async def create_account(
+    session: AsyncSession,
+    *,
+    email: str,
+    username: str,
+    password: str,
+    role_name: str | None = None,
+) -> Account:
+    """An operator's account: confirmed at once, no mail, with a role if named.
+
+    Raises EmailTakenError, UsernameTakenError, or LookupError for an
+    unknown role.
+    """
+    email = normalize_email(email)
+    if await email_is_registered(session, email):
+        raise EmailTakenError()
+    if await username_is_taken(session, username):
+        raise UsernameTakenError()
+    role_id = None
+    if role_name is not None:
+        query = select(Role.id).where(Role.name == role_name)
+        role_id = (await session.execute(query)).scalar()
+        if role_id is None:
+            raise LookupError(f"there is no role named {role_name!r}")
+    password_hash = await get_passwords().hash(password)
+    try:
+        async with writing(session):
+            user = User(
+                email=email,
+                username=username,
+                password_hash=password_hash,
+                confirmed=True,
+                role_id=role_id,
+            )
+            session.add(user)
+    except IntegrityError:
+        if await email_is_registered(session, email):
+            raise EmailTakenError() from None
+        raise UsernameTakenError() from None
+    return Account(
+        user.id, username, email, True, user.session_version, role_id, role_name
+    )
+
+
+async def confirm_email(session: AsyncSession, email: str) -> bool:
+    """Confirm the account with this email; False if there is none."""
+    async with writing(session):
+        result = await session.execute(
+            update(User)
+            .where(
+                User.email == normalize_email(email), User.password_hash.is_not(None)
+            )
+            .values(confirmed=True)
+        )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def list_accounts(session: AsyncSession) -> list[Account]:
+    """Every account that can log in, by id (name-only users are left out)."""
+    rows = (await session.execute(_ACCOUNTS.order_by(User.id))).all()
+    return [_account(row) for row in rows]
