@@ -7,7 +7,7 @@ import email.policy
 import re
 from email.message import EmailMessage
 
-from quart import Quart
+from quart import Quart, Response
 from quart.testing import QuartClient
 from sqlalchemy import select, update
 
@@ -90,3 +90,22 @@ async def log_in(
     path = "/auth/login" if next_url is None else f"/auth/login?next={next_url}"
     response = await client.post(path, form=form)
     return response.headers.get("Location", "")
+
+
+async def submit(
+    client: QuartClient, path: str, form_page: str | None = None, **fields: str
+) -> Response:
+    """POST a form as a browser would: its page first, for the CSRF token."""
+    token = await get_csrf_token(client, form_page or path)
+    return await client.post(path, form={**fields, "csrf_token": token})
+
+
+async def page_text(client: QuartClient, path: str) -> str:
+    """GET a page, following redirects; its HTML."""
+    response = await client.get(path, follow_redirects=True)
+    return await response.get_data(as_text=True)
+
+
+def path_of(link: str) -> str:
+    """The path of an absolute link from a mail, for the test client."""
+    return "/" + link.split("://", 1)[1].split("/", 1)[1]

@@ -30,14 +30,14 @@ T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_INPUT = re.compile(
+    r'<input (?=[^>]*name="csrf_token")[^>]*value="([^"]+)"[^>]*>'
+)
 
 
 def csrf_token_in(html: str) -> str:
     """The CSRF token of the first form on a page."""
-    match = CSRF_INPUT.search(html) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', html
-    )
+    match = CSRF_INPUT.search(html)
     assert match, "the page has no CSRF token"
     return match.group(1)
 

@@ -66,8 +66,7 @@ def init_app(app: Quart) -> None:
 
 def sign_in(account: Account, *, remember: bool) -> None:
     """Set the sign-in cookie: for QUART_AUTH_DURATION, or until the browser closes."""
-    action = Action.WRITE_PERMANENT if remember else Action.WRITE
-    login_user(CurrentUser(account.auth_id, action, account))
+    login_user(CurrentUser(account.auth_id, account=account), remember=remember)
 
 
 async def signed_in_account() -> Account:

@@ -47,6 +47,7 @@ async def _check_signed_in_user() -> ResponseReturnValue | None:
         return None
     if (
         not account.confirmed
+        and request.routing_exception is None  # a 404 or 405 stays one
         and request.blueprint != "auth"
         and request.endpoint not in _OPEN_TO_UNCONFIRMED
     ):

@@ -41,12 +41,18 @@ class Database:
 
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine; SQLite ones get WAL, a busy timeout and locking writes."""
+    """An async engine; SQLite ones get WAL, a busy timeout and locking writes.
+
+    Statements are logged and raised without their parameters, which carry
+    password hashes and token digests.
+    """
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, **sqlite.engine_options())
+        engine = create_async_engine(
+            url, echo=echo, hide_parameters=True, **sqlite.engine_options()
+        )
         sqlite.configure(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True)
+    return create_async_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True)
 
 
 def init_app(app: Quart) -> None:

@@ -18,6 +18,7 @@ CPU with it and 2,004 without).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import Connection, event
@@ -53,6 +54,9 @@ def engine_options() -> dict[str, Any]:
 
 def configure(engine: AsyncEngine) -> None:
     """Tune a new SQLite engine: each connection's settings and its write BEGIN."""
+    # aiosqlite logs each call with its arguments at DEBUG: statements with
+    # their parameters, which carry password hashes. Never below INFO.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     event.listen(engine.sync_engine, "connect", _on_connect)
     event.listen(engine.sync_engine, "begin", _on_begin)
 
