@@ -142,14 +142,14 @@ async def test_an_older_reset_link_dies_with_a_newer_password(
     assert await log_in(client_of(app), password=NEW_PASSWORD) == "/"
 
 
-@pytest.mark.parametrize("token", ["garbage", "a.b.c", "%00", "x" * 4000])
+@pytest.mark.parametrize("token", ["garbage", "a.b.c", "%C3%A9t%C3%A9", "x" * 4000])
 async def test_a_garbage_reset_link_is_refused(
     app: Quart, client: QuartClient, token: str
 ) -> None:
     response = await client.get(f"/auth/reset/{token}")
-    assert response.status_code in (302, 404)
-    if response.status_code == 302:
-        assert response.headers["Location"] == "/auth/reset"
+    assert response.headers["Location"] == "/auth/reset"
+    page = await page_text(client, "/auth/reset")
+    assert "The password reset link is invalid or has expired." in page
 
 
 async def test_a_signed_in_user_does_not_reset(app: Quart, client: QuartClient) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from quarty.db import make_engine, migrations
@@ -70,3 +70,46 @@ def test_alembic_command_line_upgrade_check_downgrade(database_url: str) -> None
     downgrade = _alembic(database_url, "downgrade", "base")
     assert downgrade.returncode == 0, downgrade.stderr
     assert _run(_inspect(database_url, _tables)) <= {"alembic_version"}
+
+
+def _users(connection: Connection) -> list[tuple[Any, ...]]:
+    rows = connection.execute(
+        text(
+            "SELECT id, username, role_id, email, password_hash, confirmed,"
+            " session_version FROM users ORDER BY id"
+        )
+    )
+    return [tuple(row) for row in rows]
+
+
+async def _insert_names(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO roles (name) VALUES ('User')"))
+            await connection.execute(
+                text(
+                    "INSERT INTO users (username, role_id)"
+                    " VALUES ('ada', 1), ('bob', NULL)"
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+def test_the_accounts_revision_keeps_every_user_as_a_name_only_user(
+    database_url: str,
+) -> None:
+    migrations.upgrade(database_url, "0002")
+    _run(_insert_names(database_url))
+    migrations.upgrade(database_url)
+    assert _run(_inspect(database_url, _users)) == [
+        (1, "ada", 1, None, None, False, 0),
+        (2, "bob", None, None, None, False, 0),
+    ]
+    migrations.downgrade(database_url, "0002")
+    migrations.upgrade(database_url)
+    assert [row[:2] for row in _run(_inspect(database_url, _users))] == [
+        (1, "ada"),
+        (2, "bob"),
+    ]

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from quart import Quart
 from quart.testing import QuartClient
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quarty.db import Database
 from quarty.models import User
 from quarty.services import roles as roles_service
+from tests.accounts import PASSWORD, create_account, log_in
 from tests.helpers import app_database, client_of, get_csrf_token, started_app
 
 API = "/api/v1"
@@ -100,3 +102,29 @@ async def test_a_new_name_is_a_lookup_and_its_inserts(
     assert response.status_code == 302
     # The lookup, the user's INSERT, and with an admin the New User mail's.
     assert statements.count == queries, statements.sql
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/user/ada", "/auth/change-password", "/auth/change_email"]
+)
+async def test_a_signed_in_page_adds_one_query_for_the_user(
+    app: Quart, client: QuartClient, database: Database, path: str
+) -> None:
+    await create_account(app)
+    await log_in(client)
+    with counted(database) as statements:
+        response = await client.get(path)
+    assert response.status_code == 200
+    assert statements.count == 1, statements.sql
+
+
+async def test_a_login_is_one_query(
+    app: Quart, client: QuartClient, database: Database
+) -> None:
+    await create_account(app)
+    token = await get_csrf_token(client, "/auth/login")
+    form = {"email": "ada@example.com", "password": PASSWORD, "csrf_token": token}
+    with counted(database) as statements:
+        response = await client.post("/auth/login", form=form)
+    assert response.headers["Location"] == "/"
+    assert statements.count == 1, statements.sql
