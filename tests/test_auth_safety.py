@@ -126,3 +126,20 @@ async def test_reset_requests_are_limited_per_account(
     # Another account is not held up by ada's.
     other = await submit(client, "/auth/reset", email="bob@example.com")
     assert other.status_code == 302
+
+
+async def test_new_passwords_from_reset_links_do_not_share_one_bucket(
+    app: Quart, client: QuartClient
+) -> None:
+    # The new-password form names no account: only its address counts.
+    statuses = []
+    for _ in range(10):
+        response = await submit(
+            client,
+            "/auth/reset/not-a-valid-token",
+            form_page="/auth/reset",
+            password=PASSWORD,
+            password2=PASSWORD,
+        )
+        statuses.append(response.status_code)
+    assert statuses == [302] * 10

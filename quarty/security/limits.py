@@ -31,8 +31,8 @@ async def client_address() -> str:
     return f"address:{request.remote_addr}"
 
 
-async def named_account() -> str:
-    """The email a form or the Basic credentials name, lowercased."""
+async def _account_name() -> str:
+    """The email a form or the Basic credentials name, lowercased; or ""."""
     name: str | None = None
     if request.authorization is not None:
         name = request.authorization.username
@@ -41,11 +41,21 @@ async def named_account() -> str:
         "multipart/form-data",
     }:
         name = (await request.form).get("email")
-    return f"account:{(name or '').strip().lower()}"
+    return (name or "").strip().lower()
+
+
+async def named_account() -> str:
+    return f"account:{await _account_name()}"
 
 
 async def _unless_post() -> bool:
     return request.method != "POST"
+
+
+async def _unless_post_naming_an_account() -> bool:
+    # An attempt that names nobody counts against its address only, not
+    # against one shared bucket that would hold up everybody.
+    return request.method != "POST" or not await _account_name()
 
 
 def limit_attempts(
@@ -63,7 +73,10 @@ def limit_attempts(
         if per_account is not None:
             count, period = per_account
             view = rate_limit(
-                count, period, key_function=named_account, skip_function=_unless_post
+                count,
+                period,
+                key_function=named_account,
+                skip_function=_unless_post_naming_an_account,
             )(view)
         return view
 
