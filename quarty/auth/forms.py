@@ -91,7 +91,20 @@ class ChangeEmailForm(QuartForm):
     submit = SubmitField("Update Email Address")
 
 
-class ActionForm(QuartForm):
-    """A button that POSTs with CSRF: log out, resend, follow a mailed link."""
+# One-button forms: each action is a POST with its CSRF token.
 
-    submit = SubmitField("Submit")
+
+class LogoutForm(QuartForm):
+    submit = SubmitField("Log Out")
+
+
+class ResendConfirmationForm(QuartForm):
+    submit = SubmitField("Send me a new confirmation email")
+
+
+class ConfirmAccountForm(QuartForm):
+    submit = SubmitField("Confirm my account")
+
+
+class ConfirmEmailForm(QuartForm):
+    submit = SubmitField("Use my new email address")

@@ -13,13 +13,16 @@ from quart_auth import login_required, logout_user
 
 from quarty.auth import bp
 from quarty.auth.forms import (
-    ActionForm,
     ChangeEmailForm,
     ChangePasswordForm,
+    ConfirmAccountForm,
+    ConfirmEmailForm,
     LoginForm,
+    LogoutForm,
     PasswordResetForm,
     PasswordResetRequestForm,
     RegistrationForm,
+    ResendConfirmationForm,
 )
 from quarty.auth.signin import current_user, sign_in, signed_in_account
 from quarty.db import get_session
@@ -73,7 +76,7 @@ async def login() -> ResponseReturnValue:
 @bp.route("/logout", methods=["POST"])
 @login_required
 async def logout() -> ResponseReturnValue:
-    form = await ActionForm.from_request()
+    form = await LogoutForm.from_request()
     form.validate_on_submit()  # a bad CSRF token stops here with 400
     logout_user()
     await flash("You have been logged out.")
@@ -108,13 +111,10 @@ async def confirm(token: str) -> ResponseReturnValue:
     account = await signed_in_account()
     if account.confirmed:
         return redirect(url_for("main.index"))
-    form = await ActionForm.from_request()
+    form = await ConfirmAccountForm.from_request()
     if not form.validate_on_submit():
         return await render_template(
-            "auth/confirm_link.html",
-            form=form,
-            title="Confirm your account",
-            button="Confirm my account",
+            "auth/confirm_link.html", form=form, title="Confirm your account"
         )
     if await accounts.confirm_account(get_session(), account, token):
         await flash("You have confirmed your account. Thanks!")
@@ -126,7 +126,7 @@ async def confirm(token: str) -> ResponseReturnValue:
 @bp.route("/confirm", methods=["POST"])
 @login_required
 async def resend_confirmation() -> ResponseReturnValue:
-    form = await ActionForm.from_request()
+    form = await ResendConfirmationForm.from_request()
     form.validate_on_submit()
     account = await signed_in_account()
     if not account.confirmed:
@@ -141,7 +141,7 @@ async def unconfirmed() -> ResponseReturnValue:
     if account is None or account.confirmed:
         return redirect(url_for("main.index"))
     return await render_template(
-        "auth/unconfirmed.html", account=account, form=ActionForm()
+        "auth/unconfirmed.html", account=account, form=ResendConfirmationForm()
     )
 
 
@@ -226,13 +226,10 @@ async def change_email_request() -> ResponseReturnValue:
 @bp.route("/change_email/<token>", methods=["GET", "POST"])
 @login_required
 async def change_email(token: str) -> ResponseReturnValue:
-    form = await ActionForm.from_request()
+    form = await ConfirmEmailForm.from_request()
     if not form.validate_on_submit():
         return await render_template(
-            "auth/confirm_link.html",
-            form=form,
-            title="Confirm your new email address",
-            button="Use my new email address",
+            "auth/confirm_link.html", form=form, title="Confirm your new email address"
         )
     if await accounts.change_email(get_session(), await signed_in_account(), token):
         await flash("Your email address has been updated.")

@@ -2,13 +2,8 @@
 
 from quarty.models.base import Base
 from quarty.models.outbox import OutboxMessage
-from quarty.models.user import (
-    EMAIL_MAX_LENGTH,
-    USERNAME_MAX_LENGTH,
-    ApiToken,
-    Role,
-    User,
-)
+from quarty.models.token import ApiToken
+from quarty.models.user import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH, Role, User
 
 __all__ = [
     "EMAIL_MAX_LENGTH",

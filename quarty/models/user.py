@@ -1,10 +1,8 @@
-"""Users, their roles, and the API tokens they hold."""
+"""Users and their roles."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import DateTime, ForeignKey, String, false
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from quarty.models.base import Base
@@ -53,19 +51,3 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.username!r}>"
-
-
-class ApiToken(Base):
-    """A bearer token for the API, stored as its SHA-256 digest, never in clear."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-
-    def __repr__(self) -> str:
-        return f"<ApiToken {self.id} of user {self.user_id}>"
