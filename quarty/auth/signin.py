@@ -55,6 +55,8 @@ current_user = cast(CurrentUser, _current_user)
 
 def init_app(app: Quart) -> None:
     """quart-auth's cookie with our user; a visitor is sent to log in first."""
+    # One per app, not a shared one in extensions.py: QuartAuth keeps the
+    # cookie settings of the first app it is bound to on itself.
     QuartAuth(app, user_class=CurrentUser)
 
     @app.errorhandler(Unauthorized)

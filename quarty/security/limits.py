@@ -91,5 +91,9 @@ API_TOKENS = limit_attempts(per_address=(30, MINUTE), per_account=(60, HOUR))
 
 
 def init_app(app: Quart) -> None:
-    """A limiter, and a store of counts, of the app's own."""
+    """A limiter, and a store of counts, of the app's own.
+
+    Not a shared one in extensions.py: a RateLimiter holds its store, and the
+    keys it makes name the app's import name only, so apps would share counts.
+    """
     app.extensions[EXTENSION_KEY] = RateLimiter(app)
