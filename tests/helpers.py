@@ -30,9 +30,7 @@ T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-CSRF_INPUT = re.compile(
-    r'<input (?=[^>]*name="csrf_token")[^>]*value="([^"]+)"[^>]*>'
-)
+CSRF_INPUT = re.compile(r'<input (?=[^>]*name="csrf_token")[^>]*value="([^"]+)"[^>]*>')
 
 
 def csrf_token_in(html: str) -> str:
