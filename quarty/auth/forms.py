@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
 
-from quarty.models import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH
+from quarty.models import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH, USERNAME_PATTERN
 from quarty.services.auth import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from quarty.web.forms import QuartForm
 
@@ -55,7 +55,7 @@ class RegistrationForm(QuartForm):
             DataRequired(),
             Length(1, USERNAME_MAX_LENGTH),
             Regexp(
-                r"^[A-Za-z][A-Za-z0-9_.]*$",
+                USERNAME_PATTERN,
                 message="Usernames must have only letters, numbers, dots or "
                 "underscores",
             ),

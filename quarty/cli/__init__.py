@@ -1,4 +1,4 @@
-"""`quart --app quarty …` commands: deploy and mail (shell is an entry point)."""
+"""`quart --app quarty …` commands: deploy, users and mail (shell is an entry point)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from quart import Quart
 
 def init_app(app: Quart) -> None:
     """Add quarty's commands to the app's CLI."""
-    from quarty.cli import deploy, mail
+    from quarty.cli import deploy, mail, users
 
     deploy.init_app(app)
+    users.init_app(app)
     mail.init_app(app)

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 from quarty.models.base import Base
 
 USERNAME_MAX_LENGTH = 64
+# The book's rule for usernames that log in (name-only users predate it).
+USERNAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_.]*$"
 # RFC 5321's limit on a forward path, less its angle brackets.
 EMAIL_MAX_LENGTH = 254
 

@@ -56,6 +56,11 @@ class UsernameTakenError(AccountError):
         super().__init__("Username already in use.")
 
 
+class UnknownRoleError(AccountError):
+    def __init__(self, role_name: str) -> None:
+        super().__init__(f"There is no role named {role_name!r}.")
+
+
 _ACCOUNTS = (
     select(
         User.id,
@@ -381,8 +386,7 @@ async def create_account(
 ) -> Account:
     """An operator's account: confirmed at once, no mail, with a role if named.
 
-    Raises EmailTakenError, UsernameTakenError, or LookupError for an
-    unknown role.
+    Raises EmailTakenError, UsernameTakenError or UnknownRoleError.
     """
     email = normalize_email(email)
     if await email_is_registered(session, email):
@@ -394,7 +398,7 @@ async def create_account(
         query = select(Role.id).where(Role.name == role_name)
         role_id = (await session.execute(query)).scalar()
         if role_id is None:
-            raise LookupError(f"there is no role named {role_name!r}")
+            raise UnknownRoleError(role_name)
     password_hash = await get_passwords().hash(password)
     try:
         async with writing(session):

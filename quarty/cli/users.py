@@ -1,0 +1,182 @@
+"""`quart --app quarty users …`: create, confirm and list the accounts that log in.
+
+The password is prompted for, or read from stdin when stdin is not a terminal;
+never an argument, which would leave it in the shell history and in `ps`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+from email_validator import EmailNotValidError, validate_email
+from quart import Quart
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quarty.cli.running import fail, in_session
+from quarty.models import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH, USERNAME_PATTERN
+from quarty.services import auth as accounts
+
+T = TypeVar("T")
+
+ADMIN_ROLE = "Administrator"
+
+
+def init_app(app: Quart) -> None:
+    """Add the `users` command group to the app's CLI."""
+
+    @app.cli.group("users")
+    def users() -> None:
+        """Accounts that log in: create one, confirm one, list them."""
+
+    @users.command("create")
+    @click.option("--email", required=True, help="The account's email address.")
+    @click.option("--username", required=True, help="The name shown on its pages.")
+    @click.option("--admin", is_flag=True, help="Give it the Administrator role.")
+    def create_command(email: str, username: str, admin: bool) -> None:
+        """Create a confirmed account, with no mail sent.
+
+        The password is asked for twice at the prompt, or read as one line
+        from stdin when stdin is not a terminal.
+        """
+        email = _checked_email(email)
+        username = _checked_username(username)
+        password = _read_password()
+
+        async def create(session: AsyncSession) -> accounts.Account:
+            return await accounts.create_account(
+                session,
+                email=email,
+                username=username,
+                password=password,
+                role_name=ADMIN_ROLE if admin else None,
+            )
+
+        try:
+            account = _run_in_session(app, create)
+        except accounts.UnknownRoleError:
+            fail(
+                f"there is no {ADMIN_ROLE} role yet: "
+                "run `quart --app quarty deploy` first"
+            )
+        except accounts.AccountError as refused:
+            fail(str(refused))
+        role = f", role {account.role_name}" if account.role_name else ""
+        click.echo(
+            f"Created {account.username} <{account.email}> (id {account.id}), "
+            f"confirmed{role}."
+        )
+
+    @users.command("confirm")
+    @click.argument("email")
+    def confirm_command(email: str) -> None:
+        """Confirm the account with this EMAIL, without its mailed link."""
+
+        async def confirm(session: AsyncSession) -> bool:
+            return await accounts.confirm_email(session, email)
+
+        if not _run_in_session(app, confirm):
+            fail(f"no account has the email {email.strip()!r}")
+        click.echo(f"Confirmed {accounts.normalize_email(email)}.")
+
+    @users.command("list")
+    def list_command() -> None:
+        """List the accounts that can log in.
+
+        Users made by the name form or the API have no email or password, and
+        are left out.
+        """
+        rows = _run_in_session(app, accounts.list_accounts)
+        if not rows:
+            click.echo("No accounts.")
+            return
+        click.echo(_table(rows))
+
+
+def _checked_email(email: str) -> str:
+    email = email.strip()
+    if len(email) > EMAIL_MAX_LENGTH:
+        fail(f"the email is longer than {EMAIL_MAX_LENGTH} characters")
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as invalid:
+        fail(f"{email!r} is not a valid email address: {invalid}")
+    return email
+
+
+def _checked_username(username: str) -> str:
+    username = username.strip()
+    if not 1 <= len(username) <= USERNAME_MAX_LENGTH:
+        fail(f"the username must have 1 to {USERNAME_MAX_LENGTH} characters")
+    if not re.match(USERNAME_PATTERN, username):
+        fail(
+            f"{username!r} is not a valid username: usernames must start with a "
+            "letter and have only letters, numbers, dots or underscores"
+        )
+    return username
+
+
+def _password_problem(password: str) -> str | None:
+    low, high = accounts.PASSWORD_MIN_LENGTH, accounts.PASSWORD_MAX_LENGTH
+    if not low <= len(password) <= high:
+        return f"the password must have {low} to {high} characters"
+    return None
+
+
+def _acceptable_password(password: str) -> str:
+    # At the prompt, a refused password is asked for again, as click does.
+    if problem := _password_problem(password):
+        raise click.BadParameter(problem)
+    return password
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        password: str = click.prompt(
+            "Password",
+            hide_input=True,
+            confirmation_prompt=True,
+            value_proc=_acceptable_password,
+        )
+        return password
+    line = sys.stdin.readline()
+    if not line:
+        fail("no password: type it at the prompt, or give it as one line on stdin")
+    # Only the line ending goes: spaces are part of a passphrase.
+    password = line.removesuffix("\n").removesuffix("\r")
+    if problem := _password_problem(password):
+        fail(problem)
+    return password
+
+
+def _table(rows: list[accounts.Account]) -> str:
+    header = ("id", "username", "email", "confirmed", "role")
+    lines = [header] + [
+        (
+            str(row.id),
+            row.username,
+            row.email,
+            "yes" if row.confirmed else "no",
+            row.role_name or "-",
+        )
+        for row in rows
+    ]
+    widths = [max(len(cell) for cell in column) for column in zip(*lines, strict=True)]
+    return "\n".join("  ".join(map(str.ljust, line, widths)).rstrip() for line in lines)
+
+
+def _run_in_session(app: Quart, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(in_session(app, work))
+    except (SQLAlchemyError, OSError) as exc:
+        # The driver's own message, short: SQLAlchemy's adds the statement.
+        cause = getattr(exc, "orig", None) or exc
+        fail(
+            f"cannot use the database ({cause.__class__.__name__}: {cause}); "
+            "has `quart --app quarty deploy` run?"
+        )
