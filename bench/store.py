@@ -1,4 +1,4 @@
-"""A fresh, migrated and seeded database for one benchmark run.
+"""A fresh, migrated and seeded database for one benchmark run, and its account.
 
 SQLite: a file in the run's temporary folder. PostgreSQL: a throwaway cluster
 (initdb + pg_ctl) on a free loopback port, removed at the end.
@@ -11,11 +11,11 @@ import contextlib
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from scenarios import SEED_NAME_FORMAT
-from servers import raise_if_address_in_use, start_on_a_free_port
+from servers import BIN, raise_if_address_in_use, start_on_a_free_port
 from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
@@ -59,6 +59,34 @@ def prepare(url: str, *, users: int) -> None:
     """Migrate an empty database to head and seed it with users across the roles."""
     upgrade(url)
     asyncio.run(_seed(url, users))
+
+
+def create_account(
+    env: Mapping[str, str], workdir: Path, *, email: str, username: str, password: str
+) -> None:
+    """Add a confirmed account as an operator does, the password on stdin.
+
+    Run with the server's environment, so that the hash has the cost the
+    server checks it at, and no login spends time re-hashing it.
+    """
+    command = [
+        str(BIN / "quart"), "--app", "quarty", "users", "create",
+        "--email", email, "--username", username,
+    ]  # fmt: skip
+    completed = subprocess.run(
+        command,
+        input=password + "\n",
+        env=dict(env),
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"`quart --app quarty users create` failed: {completed.stderr.strip()}"
+        )
 
 
 def sqlite_url(folder: Path, name: str) -> str:
