@@ -95,6 +95,8 @@ class Config:
     ARGON2_TIME_COST: int = _env_int("ARGON2_TIME_COST", 3)
     ARGON2_MEMORY_COST: int = _env_int("ARGON2_MEMORY_COST", 64 * 1024)  # KiB
     ARGON2_PARALLELISM: int = _env_int("ARGON2_PARALLELISM", 4)
+    # Hashes a worker process works out at once; more wait their turn.
+    ARGON2_MAX_CONCURRENT: int = _env_int("ARGON2_MAX_CONCURRENT", 2)
     # Lifetimes, in seconds, of the mailed links and of API tokens.
     QUARTY_LINK_EXPIRATION: int = _env_int("QUARTY_LINK_EXPIRATION", 3600)
     QUARTY_TOKEN_EXPIRATION: int = _env_int("QUARTY_TOKEN_EXPIRATION", 3600)

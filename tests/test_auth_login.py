@@ -233,3 +233,13 @@ async def test_rate_limits_can_be_turned_off(app_settings: dict[str, object]) ->
             for _ in range(15)
         }
     assert statuses == {200}
+
+
+async def test_signed_in_pages_are_private_to_caches(
+    app: Quart, client: QuartClient
+) -> None:
+    await create_account(app)
+    await log_in(client)
+    response = await client.get("/")
+    assert "Cookie" in response.headers["Vary"]
+    assert "private" in response.headers["Cache-Control"]

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import cast
 
-from quart import Quart, flash, redirect, request, url_for
+from quart import Quart, Response, flash, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 from quart_auth import Action, AuthUser, QuartAuth, Unauthorized, login_user
 from quart_auth import current_user as _current_user
-from werkzeug.wrappers.response import Response
+from werkzeug.wrappers.response import Response as RedirectResponse
 
 from quarty.db import get_session
 from quarty.services.auth import Account, account_for_auth_id
@@ -59,6 +59,15 @@ def init_app(app: Quart) -> None:
     # cookie settings of the first app it is bound to on itself.
     QuartAuth(app, user_class=CurrentUser)
 
+    @app.after_request
+    async def _private_when_signed_in(response: Response) -> Response:
+        # A page made for one signed-in user must not be served to another by
+        # a shared cache in front of the app.
+        if current_user.auth_id is not None:
+            response.vary.add("Cookie")
+            response.cache_control.private = True
+        return response
+
     @app.errorhandler(Unauthorized)
     async def _not_signed_in(_error: Unauthorized) -> ResponseReturnValue:
         if wants_json():
@@ -78,7 +87,7 @@ async def signed_in_account() -> Account:
     return account
 
 
-async def redirect_to_login() -> Response:
+async def redirect_to_login() -> RedirectResponse:
     """A visitor on a page for users: to the login page, then back here."""
     await flash("Please log in to access this page.")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

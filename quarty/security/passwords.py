@@ -1,7 +1,9 @@
 """argon2id password hashes, worked out off the event loop.
 
 Hashing costs tens of milliseconds of CPU by design; run on the loop it would
-stall every other request, so each hash and check goes to a worker thread.
+stall every other request, so each hash and check goes to a worker thread. A
+few at a time: each holds ARGON2_MEMORY_COST of memory and cores' worth of CPU,
+and a burst of logins would otherwise starve the loop's other requests.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ class Verdict(NamedTuple):
 class Passwords:
     """The app's hasher, and a hash of nothing to check unknown accounts against."""
 
-    def __init__(self, hasher: PasswordHasher) -> None:
+    def __init__(self, hasher: PasswordHasher, *, max_concurrent: int = 2) -> None:
         self.hasher = hasher
+        self._slots = asyncio.Semaphore(max_concurrent)
         self._dummy_hash: str | None = None
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self.hasher.hash, password)
+        async with self._slots:
+            return await asyncio.to_thread(self.hasher.hash, password)
 
     async def verify(self, stored_hash: str | None, password: str) -> Verdict:
         """Check a password; without a stored hash, spend the same time and fail.
@@ -40,9 +44,14 @@ class Passwords:
         as long as a wrong password, so timing does not tell which emails exist.
         """
         if stored_hash is None:
-            await asyncio.to_thread(self._verify, await self._dummy(), password)
+            stored_hash = await self._dummy()
+            await self._in_thread(stored_hash, password)
             return Verdict(False)
-        return await asyncio.to_thread(self._verify, stored_hash, password)
+        return await self._in_thread(stored_hash, password)
+
+    async def _in_thread(self, stored_hash: str, password: str) -> Verdict:
+        async with self._slots:
+            return await asyncio.to_thread(self._verify, stored_hash, password)
 
     def _verify(self, stored_hash: str, password: str) -> Verdict:
         try:
@@ -66,7 +75,8 @@ def init_app(app: Quart) -> None:
             time_cost=config["ARGON2_TIME_COST"],
             memory_cost=config["ARGON2_MEMORY_COST"],
             parallelism=config["ARGON2_PARALLELISM"],
-        )
+        ),
+        max_concurrent=config["ARGON2_MAX_CONCURRENT"],
     )
 
 
