@@ -5,6 +5,7 @@ from __future__ import annotations
 from quart import Quart
 from quart_schema import QuartSchema
 
+from quarty.api.auth import SECURITY_SCHEMES
 from quarty.api.openapi import ApiOpenAPIProvider
 
 schema = QuartSchema(
@@ -22,6 +23,8 @@ schema = QuartSchema(
     },
     # Only the /api/ routes are documented; the HTML pages are not an API.
     openapi_provider_class=ApiOpenAPIProvider,
+    # What `require_account` (quarty.api.auth) names per operation.
+    security_schemes=dict(SECURITY_SCHEMES),
 )
 
 # The docs page loads Swagger UI from quarty itself (see quarty.assets), never a CDN.

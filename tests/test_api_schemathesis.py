@@ -7,20 +7,29 @@ examples, coverage cases (boundaries, wrong types, missing fields, undeclared
 methods), a bounded number of generated examples per operation, then stateful
 sequences that follow the Location header of created users. Every response must
 pass every check, and none may be a 5xx.
+
+The endpoints that need credentials get good ones (a confirmed account's email
+and password, or a bearer token of its own per case), so that their answers
+are checked beyond the 401; schemathesis also sends them none or bad ones.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import secrets
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from quart import Quart
+from schemathesis import Case
+from schemathesis.auths import AuthContext
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Err
 from schemathesis.engine import Status, StopReason, events
@@ -29,8 +38,10 @@ from schemathesis.schemas import BaseSchema
 
 from quarty import create_app
 from quarty.db import EXTENSION_KEY, Database
-from quarty.models import Base, User
+from quarty.models import ApiToken, Base, User
+from quarty.services import auth as auth_service
 from quarty.services import roles as roles_service
+from quarty.services.api_tokens import token_digest
 
 #: Generated examples per operation and phase; the coverage cases come on top.
 MAX_EXAMPLES = 100
@@ -43,11 +54,20 @@ OPERATIONS = {
     "GET /api/v1/roles",
     "GET /api/v1/roles/{role_id}",
     "GET /api/v1/roles/{role_id}/users",
+    "POST /api/v1/tokens",
+    "DELETE /api/v1/tokens/current",
+    "GET /api/v1/users/me",
 }
+EMAIL = "fuzz@example.com"
+PASSWORD = "fuzzing passphrase"
+#: Bearer tokens issued up front: one per case, as DELETE /tokens/current
+#: revokes the one it is sent with. A run uses about 300.
+TOKENS = 1000
 
 
-async def _prepare_store(app: Quart) -> None:
-    """Tables, the default roles and a few users, so lookups can find rows."""
+async def _prepare_store(app: Quart, tokens: list[str]) -> None:
+    """Tables, the default roles and a few users, so lookups can find rows;
+    an account to log in with, holding these tokens."""
     database: Database = app.extensions[EXTENSION_KEY]
     async with database.engine.begin() as connection:
         await connection.run_sync(Base.metadata.drop_all)
@@ -60,14 +80,54 @@ async def _prepare_store(app: Quart) -> None:
             for number in range(7)
         )
         await session.commit()
+        async with app.app_context():  # the password hasher is the app's
+            account = await auth_service.create_account(
+                session, email=EMAIL, username="fuzzer", password=PASSWORD
+            )
+        until = datetime.now(UTC) + timedelta(hours=1)
+        session.add_all(
+            ApiToken(
+                user_id=account.id,
+                token_hash=token_digest(token),
+                expires_at=until,
+            )
+            for token in tokens
+        )
+        await session.commit()
     # Connections belong to this loop; the app makes its own on schemathesis's.
     await database.dispose()
 
 
+def _credentials_provider(tokens: list[str]) -> type:
+    """An auth provider: Basic where an operation takes it, else a new token."""
+    basic = base64.b64encode(f"{EMAIL}:{PASSWORD}".encode()).decode()
+    unused = iter(tokens)
+
+    class Credentials:
+        def get(self, case: Case[Any], context: AuthContext) -> str | None:
+            requirements = context.operation.definition.raw.get("security", [])
+            schemes = {name for requirement in requirements for name in requirement}
+            if "basic" in schemes:
+                return f"Basic {basic}"
+            if "bearer" in schemes:
+                token = next(unused, None)
+                assert token is not None, "raise TOKENS: the run used them all"
+                return f"Bearer {token}"
+            return None
+
+        def set(self, case: Case[Any], data: str, context: AuthContext) -> None:
+            case.headers["Authorization"] = data
+
+    return Credentials
+
+
 @pytest.fixture
 def api_schema(app_settings: dict[str, object]) -> Iterator[BaseSchema]:
-    app = create_app("testing", **app_settings)
-    asyncio.run(_prepare_store(app))
+    # The limits have tests of their own (test_api_auth.py); here they would
+    # answer 429 to the probes by which schemathesis checks that auth is needed.
+    app = create_app("testing", **app_settings, QUART_RATE_LIMITER_ENABLED=False)
+    tokens = [secrets.token_urlsafe(32) for _ in range(TOKENS)]
+    asyncio.run(_prepare_store(app, tokens))
     config = SchemathesisConfig.from_dict(
         {
             "seed": SEED,
@@ -75,7 +135,10 @@ def api_schema(app_settings: dict[str, object]) -> Iterator[BaseSchema]:
         }
     )
     try:
-        yield schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
+        schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
+        # No caching: each case asks for credentials anew.
+        schema.auth(refresh_interval=None)(_credentials_provider(tokens))
+        yield schema
     finally:
         # Runs the app's shutdown, which disposes of its database engine.
         shutdown_lifespans()
@@ -89,6 +152,7 @@ def test_api_passes_every_schemathesis_check(
     failures: list[str] = []
     errors: list[str] = []
     statuses: Counter[int] = Counter()
+    answers: Counter[tuple[str, int]] = Counter()  # per operation and status
     finished: events.EngineFinished | None = None
 
     for event in schemathesis.engine.from_schema(api_schema).execute():
@@ -100,9 +164,12 @@ def test_api_passes_every_schemathesis_check(
                     checks[node.name] += 1
                     if node.status == Status.FAILURE:
                         failures.append(_describe(recorder.label, node, case_id))
-            for interaction in recorder.interactions.values():
+            for case_id, interaction in recorder.interactions.items():
                 if interaction.response is not None:
-                    statuses[interaction.response.status_code] += 1
+                    status = interaction.response.status_code
+                    statuses[status] += 1
+                    operation = recorder.cases[case_id].value.operation.label
+                    answers[operation, status] += 1
         elif isinstance(event, (events.NonFatalError, events.FatalError)):
             errors.append(repr(event))
         elif isinstance(event, events.EngineFinished):
@@ -131,6 +198,14 @@ def test_api_passes_every_schemathesis_check(
     assert cases["fuzzing"] >= MAX_EXAMPLES * (len(OPERATIONS) - 1)
     assert cases["stateful"] > 0
     assert {201, 400, 404, 405, 409} <= set(statuses)
+    # The endpoints that need credentials both served good ones and refused others.
+    for operation, status in [
+        ("POST /api/v1/tokens", 200),
+        ("GET /api/v1/users/me", 200),
+        ("DELETE /api/v1/tokens/current", 204),
+    ]:
+        assert answers[operation, status] > 0, (operation, status)
+        assert answers[operation, 401] > 0, (operation, 401)
 
 
 def _operations(

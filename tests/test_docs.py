@@ -18,6 +18,9 @@ OPERATIONS = {
     ("get", "/api/v1/roles"),
     ("get", "/api/v1/roles/{role_id}"),
     ("get", "/api/v1/roles/{role_id}/users"),
+    ("post", "/api/v1/tokens"),
+    ("delete", "/api/v1/tokens/current"),
+    ("get", "/api/v1/users/me"),
 }
 
 

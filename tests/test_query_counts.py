@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -128,3 +129,23 @@ async def test_a_login_is_one_query(
         response = await client.post("/auth/login", form=form)
     assert response.headers["Location"] == "/"
     assert statements.count == 1, statements.sql
+
+
+async def test_an_api_call_with_a_token_is_one_query(
+    app: Quart, client: QuartClient, database: Database
+) -> None:
+    await create_account(app)
+    response = await client.post(
+        f"{API}/tokens", headers={"Authorization": basic_auth("ada@example.com")}
+    )
+    token = (await response.get_json())["token"]
+    with counted(database) as statements:
+        response = await client.get(
+            f"{API}/users/me", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert response.status_code == 200
+    assert statements.count == 1, statements.sql
+
+
+def basic_auth(email: str) -> str:
+    return "Basic " + base64.b64encode(f"{email}:{PASSWORD}".encode()).decode()

@@ -4,4 +4,5 @@ from quart import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from quarty.api import errors, roles, users  # noqa: E402, F401  - register on bp
+# Imported for their routes, which register on bp.
+from quarty.api import errors, roles, tokens, users  # noqa: E402, F401

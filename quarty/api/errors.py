@@ -10,9 +10,12 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from pydantic import ValidationError
-from quart import Response, request
+from quart import Response, current_app, request
 from quart_schema import RequestSchemaValidationError, document_response
-from quart_schema.validation import QuerystringValidationError
+from quart_schema.validation import (
+    QUART_SCHEMA_REQUEST_ATTRIBUTE,
+    QuerystringValidationError,
+)
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from quarty.api import bp
@@ -37,8 +40,11 @@ def documents_errors(*statuses: int) -> Callable[[T], T]:
 
 @bp.before_request
 async def _require_json_body() -> None:
-    """Refuse a body that is not JSON (415) or does not parse (400) up front."""
-    if request.method not in METHODS_WITH_BODY:
+    """Refuse a body that is not JSON (415) or does not parse (400) up front.
+
+    Only where the endpoint reads one: POST /tokens takes none, and ignores any.
+    """
+    if request.method not in METHODS_WITH_BODY or not _takes_body():
         return
     if not request.is_json:
         raise UnsupportedMediaType(
@@ -53,6 +59,12 @@ async def _require_json_body() -> None:
         raise BadRequest(f"The request body is not UTF-8: {exc.reason}.") from None
     except RecursionError:
         raise BadRequest("The request body is nested too deeply.") from None
+
+
+def _takes_body() -> bool:
+    # validate_request marks the view it wraps; the route holds that wrapper.
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE, None) is not None
 
 
 @bp.errorhandler(RequestSchemaValidationError)

@@ -9,6 +9,8 @@ from quart_schema import DataSource, OpenAPIProvider
 from quart_schema.typing import Model
 from werkzeug.routing import BaseConverter, IntegerConverter, Rule
 
+from quarty.api.schemas import NoContent
+
 API_PREFIX = "/api/"
 
 
@@ -43,9 +45,13 @@ class ApiOpenAPIProvider(OpenAPIProvider):
         self, model: type[Model], headers_model: type[Model] | None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         response, definitions = super().build_response_object(model, headers_model)
+        if model is NoContent:  # a 204 has no body to describe
+            del response["content"]["application/json"]
         # quart-schema files response headers under "content"; OpenAPI wants
         # them beside it.
         headers = response["content"].pop("headers", None)
         if headers is not None:
             response["headers"] = headers
+        if not response["content"]:
+            del response["content"]
         return response, definitions

@@ -104,3 +104,38 @@ class ErrorBody(BaseModel):
 
     error: str
     message: str
+
+
+class UserSelf(UserPublic):
+    """The caller's own user, with the email that only they see."""
+
+    email: str
+
+
+class TokenIssued(BaseModel):
+    """A bearer token and how long it lasts."""
+
+    token: str = Field(description="Send it as 'Authorization: Bearer <token>'.")
+    expiration: int = Field(description="Seconds until the token expires.")
+
+
+class NoContent(BaseModel):
+    """Done; the answer has no body."""
+
+
+class NoStoreHeader(BaseModel):
+    """An answer that no cache may keep: it holds a secret."""
+
+    cache_control: str
+
+
+class AuthenticateHeader(BaseModel):
+    """The credentials the endpoint takes."""
+
+    www_authenticate: str
+
+
+class RetryAfterHeader(BaseModel):
+    """When to try again."""
+
+    retry_after: int = Field(description="Seconds to wait.")

@@ -1,4 +1,4 @@
-"""Users: list them a page at a time, fetch one, register one by name."""
+"""Users: list them a page at a time, fetch one, register one by name, and "me"."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from quart_schema import tag, validate_querystring, validate_request, validate_r
 from werkzeug.exceptions import Conflict, NotFound
 
 from quarty.api import bp
+from quarty.api.auth import Scheme, current_account, require_account
 from quarty.api.errors import documents_errors
 from quarty.api.render import page_offset, url_of_role, user_public, users_page
 from quarty.api.schemas import (
@@ -14,10 +15,13 @@ from quarty.api.schemas import (
     PageQuery,
     UserCreate,
     UserPublic,
+    UserSelf,
     UsersPage,
 )
 from quarty.db import get_session
+from quarty.security.limits import API_PASSWORD
 from quarty.services import accounts
+from quarty.services.accounts import UserSummary
 
 # Ids are 32-bit integers in the store; anything else cannot name a row.
 ID = "int(min=1, max=2147483647)"
@@ -46,6 +50,21 @@ async def get_user(user_id: int) -> UserPublic:
     if user is None:
         raise NotFound(f"There is no user with id {user_id}.")
     return user_public(user, url_of_role(user.role_id))
+
+
+@bp.get("/users/me")
+@tag(["users"])
+@API_PASSWORD
+@require_account(Scheme.BASIC, Scheme.BEARER)
+@validate_response(UserSelf)
+async def get_me() -> UserSelf:
+    """Get the caller's own user, with its email."""
+    account = current_account()
+    summary = UserSummary(
+        account.id, account.username, account.role_id, account.role_name
+    )
+    public = user_public(summary, url_of_role(account.role_id))
+    return UserSelf(**public.model_dump(), email=account.email)
 
 
 @bp.post("/users")

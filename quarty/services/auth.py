@@ -61,7 +61,8 @@ class UnknownRoleError(AccountError):
         super().__init__(f"There is no role named {role_name!r}.")
 
 
-_ACCOUNTS = (
+# The columns of an Account, for the queries that load one.
+ACCOUNTS = (
     select(
         User.id,
         User.username,
@@ -75,14 +76,15 @@ _ACCOUNTS = (
     # A name-only user has no email and no password: never an account.
     .where(User.email.is_not(None), User.password_hash.is_not(None))
 )
-_ACCOUNT_BY_ID = _ACCOUNTS.where(User.id == bindparam("user_id"))
-_CREDENTIALS_BY_EMAIL = _ACCOUNTS.add_columns(User.password_hash).where(
+_ACCOUNT_BY_ID = ACCOUNTS.where(User.id == bindparam("user_id"))
+_CREDENTIALS_BY_EMAIL = ACCOUNTS.add_columns(User.password_hash).where(
     User.email == bindparam("email")
 )
 _PASSWORD_HASH_BY_ID = select(User.password_hash).where(User.id == bindparam("user_id"))
 
 
-def _account(row: Any) -> Account:
+def account_from_row(row: Any) -> Account:
+    """The Account in the first columns of a row of ACCOUNTS."""
     # The query's WHERE makes the email non-null.
     return Account(*row[:7])
 
@@ -94,7 +96,7 @@ def normalize_email(email: str) -> str:
 
 async def get_account(session: AsyncSession, user_id: int) -> Account | None:
     row = (await session.execute(_ACCOUNT_BY_ID, {"user_id": user_id})).first()
-    return None if row is None else _account(row)
+    return None if row is None else account_from_row(row)
 
 
 async def account_for_auth_id(session: AsyncSession, auth_id: str) -> Account | None:
@@ -137,7 +139,7 @@ async def authenticate(
         await run_to_completion(
             _replace_hash(session, row.id, row.password_hash, verdict.new_hash)
         )
-    return _account(row)
+    return account_from_row(row)
 
 
 async def _replace_hash(
@@ -434,5 +436,5 @@ async def confirm_email(session: AsyncSession, email: str) -> bool:
 
 async def list_accounts(session: AsyncSession) -> list[Account]:
     """Every account that can log in, by id (name-only users are left out)."""
-    rows = (await session.execute(_ACCOUNTS.order_by(User.id))).all()
-    return [_account(row) for row in rows]
+    rows = (await session.execute(ACCOUNTS.order_by(User.id))).all()
+    return [account_from_row(row) for row in rows]
