@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty.models import ApiToken
 from quarty.services import auth as accounts
+from quarty.services import credentials
 from tests.accounts import PASSWORD, create_account
 from tests.helpers import app_database, client_of, started_app
 
@@ -304,6 +305,7 @@ async def test_a_revoked_token_is_refused(
     assert await response.get_data() == b""
     for method, path in (("GET", ME), ("DELETE", CURRENT)):
         error, challenge = await refused(client, method, path, bearer(token))
+        assert challenge is not None
         assert challenge.endswith(DEAD_TOKEN_CHALLENGE)
         assert error["message"] == "Invalid or expired token."
     # Only the token in use is revoked.
@@ -349,7 +351,7 @@ async def test_changing_the_password_revokes_every_token(
         app.test_request_context("/"),
         app_database(app).sessionmaker() as session,
     ):
-        changed = await accounts.change_password(
+        changed = await credentials.change_password(
             session, account, old_password=PASSWORD, new_password="a new password"
         )
     assert changed is not None

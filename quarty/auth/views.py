@@ -30,6 +30,7 @@ from quarty.security import limits
 from quarty.security.links import Purpose, read_token
 from quarty.security.redirects import safe_next
 from quarty.services import auth as accounts
+from quarty.services import credentials
 
 # Pages an unconfirmed user may still reach: the account pages, and the files
 # every page needs.
@@ -130,7 +131,7 @@ async def resend_confirmation() -> ResponseReturnValue:
     form.validate_on_submit()
     account = await signed_in_account()
     if not account.confirmed:
-        await accounts.resend_confirmation(get_session(), account)
+        await accounts.resend_confirmation(account)
         await flash("A new confirmation email has been sent to you by email.")
     return redirect(url_for("main.index"))
 
@@ -150,7 +151,7 @@ async def unconfirmed() -> ResponseReturnValue:
 async def change_password() -> ResponseReturnValue:
     form = await ChangePasswordForm.from_request()
     if form.validate_on_submit():
-        account = await accounts.change_password(
+        account = await credentials.change_password(
             get_session(),
             await signed_in_account(),
             old_password=str(form.old_password.data),
@@ -173,7 +174,7 @@ async def password_reset_request() -> ResponseReturnValue:
     form = await PasswordResetRequestForm.from_request()
     if form.validate_on_submit():
         # The same answer whether or not the email has an account.
-        await accounts.request_password_reset(get_session(), str(form.email.data))
+        await credentials.request_password_reset(get_session(), str(form.email.data))
         await flash(
             "An email with instructions to reset your password has been sent to you."
         )
@@ -191,7 +192,9 @@ async def password_reset(token: str) -> ResponseReturnValue:
         return redirect(url_for("auth.password_reset_request"))
     form = await PasswordResetForm.from_request()
     if form.validate_on_submit():
-        if await accounts.reset_password(get_session(), token, str(form.password.data)):
+        if await credentials.reset_password(
+            get_session(), token, str(form.password.data)
+        ):
             await flash("Your password has been updated.")
             return redirect(url_for("auth.login"))
         await flash("The password reset link is invalid or has expired.")
@@ -207,7 +210,7 @@ async def change_email_request() -> ResponseReturnValue:
         session = get_session()
         if await accounts.email_is_registered(session, str(form.email.data)):
             form.email.errors = ["Email already registered."]
-        elif await accounts.request_email_change(
+        elif await credentials.request_email_change(
             session,
             await signed_in_account(),
             new_email=str(form.email.data),
@@ -231,7 +234,7 @@ async def change_email(token: str) -> ResponseReturnValue:
         return await render_template(
             "auth/confirm_link.html", form=form, title="Confirm your new email address"
         )
-    if await accounts.change_email(get_session(), await signed_in_account(), token):
+    if await credentials.change_email(get_session(), await signed_in_account(), token):
         await flash("Your email address has been updated.")
     else:
         await flash("The email change link is invalid or has expired.")
