@@ -224,14 +224,17 @@ async def _confirmation_mail(user_id: int, username: str, email: str) -> Rendere
 async def resend_confirmation(account: Account) -> None:
     """Queue a new confirmation mail for an unconfirmed account."""
     token = make_token(Purpose.CONFIRM, {"confirm": account.id})
+    await send_link(
+        account.email, "Confirm Your Account", "auth/email/confirm", account, token
+    )
+
+
+async def send_link(
+    to: str, subject: str, template: str, account: Account, token: str
+) -> None:
+    """Mail an account's link in a transaction of its own, which runs to its end."""
     await run_to_completion(
-        send_email(
-            account.email,
-            "Confirm Your Account",
-            "auth/email/confirm",
-            username=account.username,
-            token=token,
-        )
+        send_email(to, subject, template, username=account.username, token=token)
     )
 
 

@@ -14,11 +14,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty.db import run_to_completion, writing
-from quarty.mail import send_email
 from quarty.models import ApiToken, User
 from quarty.security.links import Purpose, fingerprint, make_token, read_token
 from quarty.security.passwords import get_passwords
-from quarty.services.auth import CREDENTIALS_BY_EMAIL, Account, normalize_email
+from quarty.services.auth import (
+    CREDENTIALS_BY_EMAIL,
+    Account,
+    account_from_row,
+    normalize_email,
+    send_link,
+)
 
 _PASSWORD_HASH_BY_ID = select(User.password_hash).where(User.id == bindparam("user_id"))
 
@@ -69,14 +74,12 @@ async def request_password_reset(session: AsyncSession, email: str) -> None:
         Purpose.RESET_PASSWORD,
         {"reset": row.id, "state": fingerprint(row.password_hash)},
     )
-    await run_to_completion(
-        send_email(
-            row.email,
-            "Reset Your Password",
-            "auth/email/reset_password",
-            username=row.username,
-            token=token,
-        )
+    await send_link(
+        row.email,
+        "Reset Your Password",
+        "auth/email/reset_password",
+        account_from_row(row),
+        token,
     )
 
 
@@ -115,14 +118,12 @@ async def request_email_change(
             "state": fingerprint(account.email),
         },
     )
-    await run_to_completion(
-        send_email(
-            new_email,
-            "Confirm your email address",
-            "auth/email/change_email",
-            username=account.username,
-            token=token,
-        )
+    await send_link(
+        new_email,
+        "Confirm your email address",
+        "auth/email/change_email",
+        account,
+        token,
     )
     return True
 
