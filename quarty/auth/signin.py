@@ -44,11 +44,6 @@ class CurrentUser(AuthUser):
     async def is_authenticated(self) -> bool:
         return await self.load() is not None
 
-    @property
-    async def account(self) -> Account | None:
-        """For templates, where Jinja awaits it: `current_user.account.username`."""
-        return await self.load()
-
 
 current_user = cast(CurrentUser, _current_user)
 
