@@ -17,6 +17,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     from quarty.auth import signin
     from quarty.config import select_config
     from quarty.main import bp as main_bp
+    from quarty.models import Permission
     from quarty.paths import resource_path
     from quarty.web import assets, errors
     from quarty.web.forms import csrf_token
@@ -48,7 +49,9 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     mail.init_app(app)
     security.init_app(app)
     signin.init_app(app)
-    app.jinja_env.globals.update(moment=moment, csrf_token=csrf_token)
+    app.jinja_env.globals.update(
+        moment=moment, csrf_token=csrf_token, Permission=Permission
+    )
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")

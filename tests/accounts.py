@@ -11,6 +11,7 @@ from quart import Quart, Response
 from quart.testing import QuartClient
 from sqlalchemy import select, update
 
+from quarty.db import writing
 from quarty.models import OutboxMessage, User
 from quarty.services import auth as accounts
 from tests.helpers import app_database, get_csrf_token
@@ -36,7 +37,7 @@ async def create_account(
             session, email=email, username=username, password=password
         )
         if confirmed:
-            async with session.begin():
+            async with writing(session):
                 await session.execute(
                     update(User).where(User.id == account.id).values(confirmed=True)
                 )

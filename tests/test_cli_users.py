@@ -289,7 +289,7 @@ async def test_list_shows_each_account_its_confirmation_and_role(
     assert lines == [
         ["id", "username", "email", "confirmed", "role"],
         ["1", "ada", "ada@example.com", "yes", "Administrator"],
-        ["2", "bob", "bob@example.com", "no", "-"],
+        ["2", "bob", "bob@example.com", "no", "User"],
     ]
     assert "$argon2" not in result.stdout
 

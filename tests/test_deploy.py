@@ -53,7 +53,7 @@ async def environment(
     deployed = await run_command(
         "quart", "--app", "quarty", "deploy", environment=environment, cwd=tmp_path
     )
-    assert "roles added: none" not in deployed.stdout
+    assert "roles User, Moderator, Administrator in place" in deployed.stdout
     return environment
 
 

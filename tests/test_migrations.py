@@ -13,7 +13,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from quarty.db import make_engine, migrations
-from quarty.models import Base
+from quarty.models import Base, avatar_hash_of
 from tests.helpers import run_console_script
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,14 +102,49 @@ def test_the_accounts_revision_keeps_every_user_as_a_name_only_user(
 ) -> None:
     migrations.upgrade(database_url, "0002")
     _run(_insert_names(database_url))
-    migrations.upgrade(database_url)
+    migrations.upgrade(database_url, "0003")
     assert _run(_inspect(database_url, _users)) == [
         (1, "ada", 1, None, None, False, 0),
         (2, "bob", None, None, None, False, 0),
     ]
     migrations.downgrade(database_url, "0002")
-    migrations.upgrade(database_url)
+    migrations.upgrade(database_url, "0003")
     assert [row[:2] for row in _run(_inspect(database_url, _users))] == [
         (1, "ada"),
         (2, "bob"),
     ]
+
+
+def _roles_and_users(connection: Connection) -> tuple[list[Any], list[Any]]:
+    roles = connection.execute(
+        text('SELECT id, name, permissions, "default" FROM roles ORDER BY id')
+    )
+    users = connection.execute(
+        text(
+            "SELECT username, role_id, avatar_hash, member_since IS NOT NULL"
+            " FROM users ORDER BY id"
+        )
+    )
+    return [tuple(row) for row in roles], [tuple(row) for row in users]
+
+
+def test_the_roles_revision_repairs_the_roles_and_moves_users_onto_them(
+    database_url: str,
+) -> None:
+    migrations.upgrade(database_url, "0002")
+    _run(_insert_names(database_url))  # role 1 "User", ada in it, bob in none
+    migrations.upgrade(database_url)
+    roles, users = _run(_inspect(database_url, _roles_and_users))
+    assert roles == [
+        (1, "User", 7, True),
+        (2, "Moderator", 15, False),
+        (3, "Administrator", 31, False),
+    ]
+    ada, bob = users
+    assert (ada[:2], bob[:2]) == (("ada", 1), ("bob", 1))
+    assert ada[2] == avatar_hash_of(None, "ada")
+    assert ada[2] != bob[2]
+    assert ada[3] and bob[3]
+    migrations.downgrade(database_url, "0003")
+    migrations.upgrade(database_url)
+    assert _run(_inspect(database_url, _diff)) == []

@@ -46,7 +46,7 @@ async def test_integration_config_deploys_to_int_database_url(
     result = await run_command(
         "quart", "--app", "quarty", "deploy", environment=environment, cwd=tmp_path
     )
-    assert "roles added: User, Moderator, Administrator" in result.stdout
+    assert "roles User, Moderator, Administrator in place" in result.stdout
     assert await _role_names(database_url) == ["User", "Moderator", "Administrator"]
     assert not (tmp_path / "never-used.sqlite").exists()
 
@@ -75,6 +75,10 @@ def test_throwaway_server_serves_then_leaves_nothing_behind() -> None:
         assert _accepts_connections(port)
         with pg.fresh_database(server.admin_url) as url:
             migrations.upgrade(url)
-            assert asyncio.run(_role_names(url)) == []
+            assert asyncio.run(_role_names(url)) == [
+                "User",
+                "Moderator",
+                "Administrator",
+            ]
     assert not root.exists()
     assert not _accepts_connections(port)

@@ -49,7 +49,10 @@ async def test_a_writer_waits_for_a_lock_held_elsewhere_then_commits(
         database_file(database), isolation_level=None, check_same_thread=False
     )
     holder.execute("BEGIN IMMEDIATE")
-    holder.execute("INSERT INTO users (username) VALUES ('holder')")
+    holder.execute(
+        "INSERT INTO users (username, member_since, last_seen, avatar_hash)"
+        " VALUES ('holder', '2026-01-01', '2026-01-01', 'x')"
+    )
 
     async def write() -> None:
         async with writing(session):

@@ -15,6 +15,7 @@ from quart_auth import current_user as _current_user
 from werkzeug.wrappers.response import Response as RedirectResponse
 
 from quarty.db import get_session
+from quarty.models import Permission
 from quarty.services.auth import Account, account_for_auth_id
 from quarty.web.errors import json_error, wants_json
 
@@ -43,6 +44,14 @@ class CurrentUser(AuthUser):
     @property
     async def is_authenticated(self) -> bool:
         return await self.load() is not None
+
+    # Sync, for templates and views: the account is loaded before the view
+    # runs (quarty.auth.views), and a visitor can do nothing.
+    def can(self, permission: Permission) -> bool:
+        return self._account is not None and self._account.can(permission)
+
+    def is_administrator(self) -> bool:
+        return self.can(Permission.ADMIN)
 
 
 current_user = cast(CurrentUser, _current_user)

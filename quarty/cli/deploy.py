@@ -7,10 +7,12 @@ import asyncio
 import click
 from quart import Quart
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty.cli.running import fail, in_session
 from quarty.db import migrations
 from quarty.services import roles
+from quarty.services.roles import DEFAULT_ROLE_NAMES
 
 
 def init_app(app: Quart) -> None:
@@ -20,12 +22,23 @@ def init_app(app: Quart) -> None:
     def deploy() -> None:
         """Migrate the database to head and insert the default roles (idempotent)."""
         try:
-            added = asyncio.run(_deploy(app))
+            changed, promoted = asyncio.run(_deploy(app))
         except (SQLAlchemyError, OSError) as exc:
             fail(f"cannot reach the database: {exc.__class__.__name__}: {exc}")
-        click.echo(f"Database at head; roles added: {', '.join(added) or 'none'}.")
+        click.echo(
+            f"Database at head; roles {', '.join(DEFAULT_ROLE_NAMES)} in place "
+            f"(added or repaired now: {', '.join(changed) or 'none'})."
+        )
+        if promoted:
+            click.echo(f"{app.config['QUARTY_ADMIN']} is now an Administrator.")
 
 
-async def _deploy(app: Quart) -> list[str]:
+async def _deploy(app: Quart) -> tuple[list[str], bool]:
     await migrations.migrate(app.config["SQLALCHEMY_DATABASE_URI"])
-    return await in_session(app, roles.insert_default_roles)
+    added = await in_session(app, roles.insert_default_roles)
+    admin = app.config["QUARTY_ADMIN"]
+
+    async def promote(session: AsyncSession) -> bool:
+        return await roles.promote_administrator(session, admin)
+
+    return added, await in_session(app, promote)

@@ -4,20 +4,36 @@ from quarty.models.base import Base
 from quarty.models.outbox import OutboxMessage
 from quarty.models.token import ApiToken
 from quarty.models.user import (
+    ABOUT_ME_MAX_LENGTH,
+    ADMINISTRATOR_ROLE,
+    DEFAULT_ROLE,
+    DEFAULT_ROLES,
     EMAIL_MAX_LENGTH,
+    LOCATION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
     USERNAME_PATTERN,
+    Permission,
     Role,
     User,
+    avatar_hash_of,
 )
 
 __all__ = [
+    "ABOUT_ME_MAX_LENGTH",
+    "ADMINISTRATOR_ROLE",
+    "DEFAULT_ROLE",
+    "DEFAULT_ROLES",
     "EMAIL_MAX_LENGTH",
+    "LOCATION_MAX_LENGTH",
+    "NAME_MAX_LENGTH",
     "USERNAME_MAX_LENGTH",
     "USERNAME_PATTERN",
     "ApiToken",
     "Base",
     "OutboxMessage",
+    "Permission",
     "Role",
     "User",
+    "avatar_hash_of",
 ]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select, update
+from quart import current_app
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +23,7 @@ from quarty.mail import (
     send_email,
 )
 from quarty.mail.message import RenderedMail
-from quarty.models import Role, User
+from quarty.models import ADMINISTRATOR_ROLE, Permission, Role, User
 from quarty.security.links import Purpose, make_token, read_token
 from quarty.security.passwords import get_passwords
 
@@ -42,6 +43,14 @@ class Account(NamedTuple):
     session_version: int
     role_id: int | None
     role_name: str | None
+    permissions: int
+
+    def can(self, permission: Permission) -> bool:
+        """Whether the account's role grants every bit of this permission."""
+        return self.permissions & permission == permission
+
+    def is_administrator(self) -> bool:
+        return self.can(Permission.ADMIN)
 
     @property
     def auth_id(self) -> str:
@@ -78,6 +87,7 @@ ACCOUNTS = (
         User.session_version,
         Role.id.label("role_id"),
         Role.name.label("role_name"),
+        func.coalesce(Role.permissions, 0).label("permissions"),
     )
     .outerjoin(User.role)
     # A name-only user has no email and no password: never an account.
@@ -92,7 +102,7 @@ CREDENTIALS_BY_EMAIL = ACCOUNTS.add_columns(User.password_hash).where(
 def account_from_row(row: Any) -> Account:
     """The Account in the first columns of a row of ACCOUNTS."""
     # The query's WHERE makes the email non-null.
-    return Account(*row[:7])
+    return Account(*row[:8])
 
 
 def normalize_email(email: str) -> str:
@@ -175,21 +185,32 @@ async def register_account(
         raise UsernameTakenError()
     password_hash = await get_passwords().hash(password)
     new_user_mail = await render_new_user_mail(username=username)
-    return await run_to_completion(
-        _insert_account(session, email, username, password_hash, new_user_mail)
+    role_id = await _role_of_new_account(session, email)
+    user = User(
+        email=email, username=username, password_hash=password_hash, role_id=role_id
     )
+    await run_to_completion(_insert_account(session, user, new_user_mail))
+    account = await get_account(session, user.id)
+    assert account is not None
+    return account
+
+
+async def _role_of_new_account(session: AsyncSession, email: str) -> int | None:
+    # QUARTY_ADMIN's account is the administrator; everyone else gets the default.
+    admin = current_app.config.get("QUARTY_ADMIN")
+    if admin and email == normalize_email(admin):
+        query = select(Role.id).where(Role.name == ADMINISTRATOR_ROLE)
+    else:
+        query = select(Role.id).where(Role.default.is_(True))
+    return (await session.execute(query)).scalar()
 
 
 async def _insert_account(
-    session: AsyncSession,
-    email: str,
-    username: str,
-    password_hash: str,
-    new_user_mail: RenderedMail | None,
-) -> Account:
+    session: AsyncSession, user: User, new_user_mail: RenderedMail | None
+) -> None:
+    email, username = str(user.email), user.username
     try:
         async with writing(session):
-            user = User(email=email, username=username, password_hash=password_hash)
             session.add(user)
             await session.flush()  # the id, which the confirmation link carries
             messages = [
@@ -207,7 +228,6 @@ async def _insert_account(
         raise
     for message in messages:
         notify_sender(message.id)
-    return Account(user.id, username, email, False, user.session_version, None, None)
 
 
 async def _confirmation_mail(user_id: int, username: str, email: str) -> RenderedMail:
@@ -258,7 +278,9 @@ async def create_account(
     password: str,
     role_name: str | None = None,
 ) -> Account:
-    """An operator's account: confirmed at once, no mail, with a role if named.
+    """An operator's account: confirmed at once, no mail, with the role named.
+
+    Without a role name it gets the one registration would give it.
 
     Raises EmailTakenError, UsernameTakenError or UnknownRoleError.
     """
@@ -267,7 +289,7 @@ async def create_account(
         raise EmailTakenError()
     if await username_is_taken(session, username):
         raise UsernameTakenError()
-    role_id = None
+    role_id = await _role_of_new_account(session, email)
     if role_name is not None:
         query = select(Role.id).where(Role.name == role_name)
         role_id = (await session.execute(query)).scalar()
@@ -288,9 +310,9 @@ async def create_account(
         if await email_is_registered(session, email):
             raise EmailTakenError() from None
         raise UsernameTakenError() from None
-    return Account(
-        user.id, username, email, True, user.session_version, role_id, role_name
-    )
+    account = await get_account(session, user.id)
+    assert account is not None
+    return account
 
 
 async def confirm_email(session: AsyncSession, email: str) -> bool:

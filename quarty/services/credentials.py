@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty.db import run_to_completion, writing
-from quarty.models import ApiToken, User
+from quarty.models import ApiToken, User, avatar_hash_of
 from quarty.security.links import Purpose, fingerprint, make_token, read_token
 from quarty.security.passwords import get_passwords
 from quarty.services.auth import (
@@ -157,6 +157,6 @@ async def _set_email(
         result = await session.execute(
             update(User)
             .where(User.id == user_id, User.email == old_email)
-            .values(email=new_email)
+            .values(email=new_email, avatar_hash=avatar_hash_of(new_email, ""))
         )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
