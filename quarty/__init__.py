@@ -19,7 +19,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     from quarty.main import bp as main_bp
     from quarty.models import Permission
     from quarty.paths import resource_path
-    from quarty.web import assets, errors
+    from quarty.web import assets, avatars, errors
     from quarty.web.forms import csrf_token
     from quarty.web.moment import moment
     from quarty.web.sessions import SessionInterface
@@ -44,13 +44,17 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     db.init_app(app)
     extensions.init_app(app)
     assets.init_app(app)
+    avatars.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     mail.init_app(app)
     security.init_app(app)
     signin.init_app(app)
     app.jinja_env.globals.update(
-        moment=moment, csrf_token=csrf_token, Permission=Permission
+        moment=moment,
+        csrf_token=csrf_token,
+        Permission=Permission,
+        avatar_url=avatars.avatar_url,
     )
 
     app.register_blueprint(main_bp)

@@ -100,6 +100,11 @@ class Config:
     # Lifetimes, in seconds, of the mailed links and of API tokens.
     QUARTY_LINK_EXPIRATION: int = _env_int("QUARTY_LINK_EXPIRATION", 3600)
     QUARTY_TOKEN_EXPIRATION: int = _env_int("QUARTY_TOKEN_EXPIRATION", 3600)
+    # "identicon": quarty draws each avatar itself, offline; "gravatar": links
+    # to Gravatar, which each visitor's browser must reach.
+    AVATARS: str = os.environ.get("AVATARS", "identicon").strip().lower()
+    # Profiles: a user's last_seen is written at most this often, in seconds.
+    QUARTY_LAST_SEEN_INTERVAL: int = _env_int("QUARTY_LAST_SEEN_INTERVAL", 300)
     # Limits on guessing (quarty.auth.limits); "off" for load tests only.
     QUART_RATE_LIMITER_ENABLED: bool = (
         os.environ.get("QUARTY_RATE_LIMITS", "on").strip().lower() != "off"
