@@ -243,3 +243,15 @@ async def test_signed_in_pages_are_private_to_caches(
     response = await client.get("/")
     assert "Cookie" in response.headers["Vary"]
     assert "private" in response.headers["Cache-Control"]
+
+
+async def test_avatars_stay_public_for_a_signed_in_browser(
+    app: Quart, client: QuartClient
+) -> None:
+    await create_account(app)
+    await log_in(client)
+    response = await client.get("/avatar/" + "ab" * 32)
+    assert response.status_code == 200
+    cache_control = response.headers["Cache-Control"]
+    assert "public" in cache_control
+    assert "private" not in cache_control

@@ -194,10 +194,15 @@ async def test_racing_submits_of_one_new_name_make_one_row(
     assert sum("Happy to see you again!" in g for g in greetings) == len(clients) - 1
 
 
-async def test_user_page_greets_the_name(client: QuartClient) -> None:
+async def test_user_page_greets_a_known_name(client: QuartClient) -> None:
+    await submit_name(client, "dave")
     response = await client.get("/user/dave")
     assert response.status_code == 200
     assert "Hello, Dave!" in await response.get_data(as_text=True)
+
+
+async def test_user_page_of_an_unknown_name_is_not_found(client: QuartClient) -> None:
+    assert (await client.get("/user/nobody")).status_code == 404
 
 
 async def test_session_cookie_is_httponly_and_samesite(client: QuartClient) -> None:

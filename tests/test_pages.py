@@ -22,6 +22,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, Email, Length
 
+from tests.helpers import submit_name
+
 FORM_PAGE = '{% import "_form.html" as forms %}{{ forms.render_form(form, action) }}'
 
 
@@ -38,6 +40,7 @@ async def test_layout_links_follow_the_root_path(client: QuartClient) -> None:
 
 
 async def test_home_link_is_active_only_on_the_home_page(client: QuartClient) -> None:
+    await submit_name(client, "ada")
     home = await (await client.get("/")).get_data(True)
     greeting = await (await client.get("/user/ada")).get_data(True)
     assert 'class="nav-link active"' in home

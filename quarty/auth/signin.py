@@ -53,6 +53,11 @@ class CurrentUser(AuthUser):
     def is_administrator(self) -> bool:
         return self.can(Permission.ADMIN)
 
+    @property
+    def username(self) -> str | None:
+        """The signed-in account's username; None for a visitor."""
+        return None if self._account is None else self._account.username
+
 
 current_user = cast(CurrentUser, _current_user)
 
@@ -67,7 +72,8 @@ def init_app(app: Quart) -> None:
     async def _private_when_signed_in(response: Response) -> Response:
         # A page made for one signed-in user must not be served to another by
         # a shared cache in front of the app.
-        if current_user.auth_id is not None:
+        # Avatars and other public files stay cacheable by anyone.
+        if current_user.auth_id is not None and not response.cache_control.public:
             response.vary.add("Cookie")
             response.cache_control.private = True
         return response

@@ -24,6 +24,7 @@ from quarty.auth.forms import (
     RegistrationForm,
     ResendConfirmationForm,
 )
+from quarty.auth.last_seen import note_seen
 from quarty.auth.signin import current_user, sign_in, signed_in_account
 from quarty.db import get_session
 from quarty.security import limits
@@ -39,7 +40,8 @@ _OPEN_TO_UNCONFIRMED = frozenset({"static", "bootstrap_asset", "favicon"})
 
 @bp.before_app_request
 async def _check_signed_in_user() -> ResponseReturnValue | None:
-    """Drop a stale sign-in cookie; send an unconfirmed user to confirm first.
+    """Drop a stale sign-in cookie, note the user as seen (quarty.auth.last_seen),
+    and send an unconfirmed user to confirm first.
 
     The API authenticates each request on its own and ignores the cookie.
     """
@@ -49,6 +51,7 @@ async def _check_signed_in_user() -> ResponseReturnValue | None:
     if account is None:
         logout_user()  # the password changed, or the account is gone
         return None
+    note_seen(account)
     if (
         not account.confirmed
         and request.routing_exception is None  # a 404 or 405 stays one

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
-from wtforms import StringField, SubmitField
-from wtforms.validators import DataRequired, Length, ValidationError
+import re
+from collections.abc import Sequence
+from typing import Any
 
-from quarty.models import USERNAME_MAX_LENGTH
+from wtforms import (
+    BooleanField,
+    EmailField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+
+# WTForms 3.3 deprecates tuples for SelectChoice, which types-WTForms 3.2 lacks.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
+from wtforms.validators import DataRequired, Email, Length, ValidationError
+
+from quarty.models import (
+    ABOUT_ME_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
+    LOCATION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    USERNAME_MAX_LENGTH,
+    USERNAME_PATTERN,
+    Role,
+)
 from quarty.services.accounts import clean_username
 from quarty.web.forms import QuartForm
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
 
 
 class NameForm(QuartForm):
@@ -24,5 +50,78 @@ class NameForm(QuartForm):
             return
         try:
             clean_username(str(field.data))
+        except ValueError as exc:
+            raise ValidationError(f"The name {exc}.") from None
+
+
+def _name_field() -> StringField:
+    return StringField(
+        "Real name", validators=[Length(max=NAME_MAX_LENGTH)], filters=[_strip]
+    )
+
+
+def _location_field() -> StringField:
+    return StringField(
+        "Location", validators=[Length(max=LOCATION_MAX_LENGTH)], filters=[_strip]
+    )
+
+
+def _about_me_field() -> TextAreaField:
+    return TextAreaField(
+        "About me", validators=[Length(max=ABOUT_ME_MAX_LENGTH)], filters=[_strip]
+    )
+
+
+class EditProfileForm(QuartForm):
+    """What a user says about themselves."""
+
+    name = _name_field()
+    location = _location_field()
+    about_me = _about_me_field()
+    submit = SubmitField("Submit")
+
+
+class EditProfileAdminForm(QuartForm):
+    """An administrator's edit of any user; a name-only user has no email to edit."""
+
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Length(1, EMAIL_MAX_LENGTH), Email()],
+        filters=[_strip],
+    )
+    username = StringField(
+        "Username",
+        validators=[DataRequired(), Length(1, USERNAME_MAX_LENGTH)],
+        filters=[_strip],
+    )
+    confirmed = BooleanField("Confirmed")
+    role = SelectField("Role", coerce=int)
+    name = _name_field()
+    location = _location_field()
+    about_me = _about_me_field()
+    submit = SubmitField("Submit")
+
+    def __init__(
+        self, *args: Any, roles: Sequence[Role], is_account: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = [SelectChoice(role.id, role.name) for role in roles]
+        self.is_account = is_account
+        if not is_account:
+            # Only an account logs in: an email or a confirmation means nothing here.
+            del self.email
+            del self.confirmed
+
+    def validate_username(self, field: StringField) -> None:
+        """Accounts keep the registration form's rule; names the name form's."""
+        if field.errors:
+            return
+        username = str(field.data)
+        if self.is_account and not re.match(USERNAME_PATTERN, username):
+            raise ValidationError(
+                "Usernames must have only letters, numbers, dots or underscores"
+            )
+        try:
+            clean_username(username)
         except ValueError as exc:
             raise ValidationError(f"The name {exc}.") from None

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from quart import flash, redirect, render_template, session, url_for
+from quart import abort, flash, redirect, render_template, session, url_for
 from quart.typing import ResponseReturnValue
+from quart_auth import login_required
 
-from quarty.auth.signin import current_user
+from quarty.auth.signin import current_user, signed_in_account
 from quarty.db import get_session
 from quarty.main import bp
-from quarty.main.forms import NameForm
+from quarty.main.forms import EditProfileAdminForm, EditProfileForm, NameForm
+from quarty.services import profiles
 from quarty.services.accounts import register_name
+from quarty.services.auth import EmailTakenError, UsernameTakenError
+from quarty.services.roles import list_roles
+from quarty.web.decorators import admin_required
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -35,7 +40,87 @@ async def index() -> ResponseReturnValue:
     )
 
 
-@bp.route("/user/<name>")
-async def user(name: str) -> ResponseReturnValue:
-    """Greet a name taken from the URL."""
-    return await render_template("main/user.html", name=name)
+@bp.route("/user/<username>")
+async def user(username: str) -> ResponseReturnValue:
+    """A user's profile; a name-only user is greeted by name."""
+    profile = await profiles.get_profile(get_session(), username=username)
+    if profile is None:
+        abort(404)
+    account = await current_user.load()
+    return await render_template(
+        "main/user.html",
+        user=profile,
+        is_owner=account is not None and account.id == profile.id,
+    )
+
+
+@bp.route("/edit-profile", methods=["GET", "POST"])
+@login_required
+async def edit_profile() -> ResponseReturnValue:
+    """The signed-in user's name, location and about-me."""
+    account = await signed_in_account()
+    profile = await profiles.get_profile_by_id(get_session(), user_id=account.id)
+    assert profile is not None  # the account was loaded in this request
+    form = await EditProfileForm.from_request(data=profile._asdict())
+    if form.validate_on_submit():
+        await profiles.update_own_profile(
+            get_session(),
+            user_id=account.id,
+            name=form.name.data,
+            location=form.location.data,
+            about_me=form.about_me.data,
+        )
+        await flash("Your profile has been updated.")
+        return redirect(url_for("main.user", username=account.username))
+    return await render_template(
+        "main/edit_profile.html", form=form, title="Edit Your Profile"
+    )
+
+
+@bp.route("/edit-profile/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+async def edit_profile_admin(user_id: int) -> ResponseReturnValue:
+    """An administrator's edit of any user, account or name-only."""
+    db = get_session()
+    profile = await profiles.get_profile_by_id(db, user_id=user_id)
+    if profile is None:
+        abort(404)
+    form = await EditProfileAdminForm.from_request(
+        roles=await list_roles(db),
+        is_account=profile.is_account,
+        data={**profile._asdict(), "role": profile.role_id},
+    )
+    if form.validate_on_submit():
+        account_only = profile.is_account  # a name-only form has neither field
+        try:
+            updated = await profiles.admin_update_user(
+                db,
+                user_id=user_id,
+                email=str(form.email.data) if account_only else profiles.UNCHANGED,
+                username=str(form.username.data),
+                confirmed=(
+                    bool(form.confirmed.data) if account_only else profiles.UNCHANGED
+                ),
+                role_id=int(form.role.data),
+                name=form.name.data,
+                location=form.location.data,
+                about_me=form.about_me.data,
+            )
+        except EmailTakenError as taken:
+            form.email.errors = [*form.email.errors, str(taken)]
+        except UsernameTakenError as taken:
+            form.username.errors = [*form.username.errors, str(taken)]
+        except profiles.InvalidProfileError as invalid:
+            # The form's checks are the service's; this is a safety net.
+            field = form.role if invalid.field == "role_id" else form[invalid.field]
+            field.errors = [*field.errors, str(invalid)]
+        else:
+            if updated is None:  # deleted since it was loaded
+                abort(404)
+            await flash("The profile has been updated.")
+            return redirect(url_for("main.user", username=updated.username))
+    return await render_template(
+        "main/edit_profile.html",
+        form=form,
+        title=f"Edit Profile of {profile.username}",
+    )

@@ -7,6 +7,7 @@ password or the email is quarty.services.credentials.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from quart import current_app
@@ -44,6 +45,9 @@ class Account(NamedTuple):
     role_id: int | None
     role_name: str | None
     permissions: int
+    # When the account was last seen, to within QUARTY_LAST_SEEN_INTERVAL
+    # (quarty.auth.last_seen); naive UTC on SQLite.
+    last_seen: datetime
 
     def can(self, permission: Permission) -> bool:
         """Whether the account's role grants every bit of this permission."""
@@ -88,6 +92,7 @@ ACCOUNTS = (
         Role.id.label("role_id"),
         Role.name.label("role_name"),
         func.coalesce(Role.permissions, 0).label("permissions"),
+        User.last_seen,
     )
     .outerjoin(User.role)
     # A name-only user has no email and no password: never an account.
@@ -102,7 +107,7 @@ CREDENTIALS_BY_EMAIL = ACCOUNTS.add_columns(User.password_hash).where(
 def account_from_row(row: Any) -> Account:
     """The Account in the first columns of a row of ACCOUNTS."""
     # The query's WHERE makes the email non-null.
-    return Account(*row[:8])
+    return Account(*row[:9])
 
 
 def normalize_email(email: str) -> str:
