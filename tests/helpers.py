@@ -10,13 +10,13 @@ import re
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
-from quart import Quart
+from quart import Blueprint, Quart
 from quart.testing import QuartClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -172,26 +172,36 @@ async def create_tables(app: Quart) -> None:
 
 
 @contextlib.asynccontextmanager
-async def started_app(settings: dict[str, object]) -> AsyncIterator[Quart]:
+async def started_app(
+    settings: dict[str, object], *, blueprints: Iterable[Blueprint] = ()
+) -> AsyncIterator[Quart]:
     """A testing app on these settings, its tables made, serving until the exit.
 
+    `blueprints` (test-only views) are registered before the app starts.
     Leaving the block runs the app's shutdown, as a stopping server does.
     """
     app = create_app("testing", **settings)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
     await create_tables(app)
     async with app.test_app():
         yield app
 
 
 def run_console_script(
-    database_url: str, *args: str, stdin: str | None = None
+    database_url: str,
+    *args: str,
+    stdin: str | None = None,
+    extra_environment: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a console script of the venv (quart, alembic) from the repository root,
-    with the testing config on this database; the result is checked by the caller."""
+    with the testing config on this database (and any extra environment
+    variables); the result is checked by the caller."""
     environment = {
         **os.environ,
         "QUARTY_CONFIG": "testing",
         "TEST_DATABASE_URL": database_url,
+        **(extra_environment or {}),
     }
     return subprocess.run(
         [str(Path(sys.executable).parent / args[0]), *args[1:]],
@@ -202,4 +212,21 @@ def run_console_script(
         text=True,
         timeout=120,
         check=False,
+    )
+
+
+async def run_quart(
+    database_url: str,
+    *args: str,
+    stdin: str = "",
+    extra_environment: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`quart --app quarty ARGS` on this database, in a thread so the test's
+    loop runs on; stdin is a pipe holding `stdin`."""
+    return await asyncio.to_thread(
+        run_console_script,
+        database_url,
+        *("quart", "--app", "quarty", *args),
+        stdin=stdin,
+        extra_environment=extra_environment,
     )

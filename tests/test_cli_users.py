@@ -1,4 +1,5 @@
-"""`quart --app quarty users create | confirm | list`, run as an operator runs them.
+"""`quart --app quarty users create | confirm | list | set-role`, run as an
+operator runs them.
 
 The app fixture makes the tables (without roles) on the database the command
 is pointed at; what the command did is read back through the app.
@@ -22,22 +23,13 @@ from quart.testing import QuartClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quarty.models import User
+from quarty.models import Permission, User
 from quarty.services import auth as accounts
 from quarty.services import roles
 from tests.accounts import PASSWORD, create_account, log_in
-from tests.helpers import ROOT, run_console_script
+from tests.helpers import ROOT, run_quart
 
 ADA = ("--email", "Ada@Example.com", "--username", "ada")
-
-
-async def quart(
-    database_url: str, *args: str, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    """`quart --app quarty ARGS` on this database, stdin a pipe holding `stdin`."""
-    return await asyncio.to_thread(
-        run_console_script, database_url, "quart", "--app", "quarty", *args, stdin=stdin
-    )
 
 
 def _take_the_terminal() -> None:
@@ -123,7 +115,7 @@ async def test_create_reads_the_password_from_stdin_and_the_account_logs_in(
     app: Quart, client: QuartClient, database_url: str, session: AsyncSession
 ) -> None:
     await roles.insert_default_roles(session)
-    result = await quart(
+    result = await run_quart(
         database_url, "users", "create", *ADA, "--admin", stdin=PASSWORD + "\n"
     )
     assert result.returncode == 0, result.stderr
@@ -145,7 +137,7 @@ async def test_create_without_admin_gives_no_role(
 ) -> None:
     # Spaces are part of a passphrase; only the line ending is dropped.
     passphrase = "  spaced out  "
-    result = await quart(database_url, "users", "create", *ADA, stdin=passphrase)
+    result = await run_quart(database_url, "users", "create", *ADA, stdin=passphrase)
     assert result.returncode == 0, result.stderr
     assert "role" not in result.stdout
     [account] = await accounts.list_accounts(session)
@@ -157,7 +149,7 @@ async def test_create_refuses_a_taken_email_or_username(
     app: Quart, database_url: str, session: AsyncSession
 ) -> None:
     await create_account(app, email="ada@example.com", username="ada")
-    taken_email = await quart(
+    taken_email = await run_quart(
         database_url,
         "users",
         "create",
@@ -166,7 +158,7 @@ async def test_create_refuses_a_taken_email_or_username(
     )
     assert taken_email.returncode == 1
     assert "Error: Email already registered." in taken_email.stderr
-    taken_name = await quart(
+    taken_name = await run_quart(
         database_url,
         "users",
         "create",
@@ -202,7 +194,7 @@ async def test_create_refuses_bad_input_and_creates_nothing(
     stdin: str,
     message: str,
 ) -> None:
-    result = await quart(
+    result = await run_quart(
         database_url,
         "users",
         "create",
@@ -220,7 +212,7 @@ async def test_create_refuses_bad_input_and_creates_nothing(
 async def test_create_admin_says_to_deploy_when_the_roles_are_missing(
     app: Quart, database_url: str, session: AsyncSession
 ) -> None:
-    result = await quart(
+    result = await run_quart(
         database_url, "users", "create", *ADA, "--admin", stdin=PASSWORD
     )
     assert result.returncode == 1
@@ -259,13 +251,13 @@ async def test_confirm_confirms_an_account_by_its_email(
     app: Quart, database_url: str, session: AsyncSession
 ) -> None:
     account = await create_account(app, confirmed=False)
-    result = await quart(database_url, "users", "confirm", " ADA@example.com ")
+    result = await run_quart(database_url, "users", "confirm", " ADA@example.com ")
     assert result.returncode == 0, result.stderr
     assert "Confirmed ada@example.com." in result.stdout
     confirmed = await accounts.get_account(session, account.id)
     assert confirmed is not None and confirmed.confirmed
 
-    unknown = await quart(database_url, "users", "confirm", "nobody@example.com")
+    unknown = await run_quart(database_url, "users", "confirm", "nobody@example.com")
     assert unknown.returncode == 1
     assert "Error: no account has the email 'nobody@example.com'" in unknown.stderr
 
@@ -273,17 +265,17 @@ async def test_confirm_confirms_an_account_by_its_email(
 async def test_list_shows_each_account_its_confirmation_and_role(
     app: Quart, database_url: str, session: AsyncSession
 ) -> None:
-    empty = await quart(database_url, "users", "list")
+    empty = await run_quart(database_url, "users", "list")
     assert empty.returncode == 0, empty.stderr
     assert empty.stdout.strip() == "No accounts."
 
     await roles.insert_default_roles(session)
-    await quart(database_url, "users", "create", *ADA, "--admin", stdin=PASSWORD)
+    await run_quart(database_url, "users", "create", *ADA, "--admin", stdin=PASSWORD)
     await create_account(app, email="bob@example.com", username="bob", confirmed=False)
     session.add(User(username="name.only"))  # from the name form: no account
     await session.commit()
 
-    result = await quart(database_url, "users", "list")
+    result = await run_quart(database_url, "users", "list")
     assert result.returncode == 0, result.stderr
     lines = [line.split() for line in result.stdout.splitlines()]
     assert lines == [
@@ -298,8 +290,71 @@ async def test_an_undeployed_database_is_reported_without_a_traceback(
     tmp_path: Path,
 ) -> None:
     empty = f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite'}"
-    result = await quart(empty, "users", "list")
+    result = await run_quart(empty, "users", "list")
     assert result.returncode == 1
     assert "Error: cannot use the database" in result.stderr
     assert "has `quart --app quarty deploy` run?" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_set_role_gives_an_account_a_role_and_says_what_changed(
+    app: Quart, database_url: str, session: AsyncSession
+) -> None:
+    await roles.insert_default_roles(session)
+    account = await create_account(app)
+    assert account.role_name == "User"
+
+    result = await run_quart(
+        database_url, "users", "set-role", " ADA@example.com ", "moderator"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ada@example.com: role User -> Moderator.\n"
+    moderator = await accounts.get_account(session, account.id)
+    assert moderator is not None
+    assert moderator.role_name == "Moderator"
+    assert moderator.can(Permission.MODERATE)
+    assert not moderator.is_administrator()
+
+    again = await run_quart(
+        database_url, "users", "set-role", "ada@example.com", "Moderator"
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == "ada@example.com already has the role Moderator.\n"
+
+
+async def test_set_role_refuses_an_unknown_email_or_role_and_changes_nothing(
+    app: Quart, database_url: str, session: AsyncSession
+) -> None:
+    await roles.insert_default_roles(session)
+    account = await create_account(app)
+
+    unknown_role = await run_quart(
+        database_url, "users", "set-role", "ada@example.com", "Boss"
+    )
+    assert unknown_role.returncode == 1
+    assert unknown_role.stderr == (
+        "Error: there is no role 'Boss'; the roles are User, Moderator, Administrator\n"
+    )
+    unknown_email = await run_quart(
+        database_url, "users", "set-role", "nobody@example.com", "Moderator"
+    )
+    assert unknown_email.returncode == 1
+    assert unknown_email.stderr == (
+        "Error: no account has the email 'nobody@example.com'\n"
+    )
+    assert unknown_role.stdout == unknown_email.stdout == ""
+    unchanged = await accounts.get_account(session, account.id)
+    assert unchanged is not None and unchanged.role_name == "User"
+
+
+async def test_set_role_says_to_deploy_when_there_are_no_roles(
+    app: Quart, database_url: str
+) -> None:
+    await create_account(app)
+    result = await run_quart(
+        database_url, "users", "set-role", "ada@example.com", "User"
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "Error: there are no roles yet: run `quart --app quarty deploy` first\n"
+    )

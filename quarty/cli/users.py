@@ -1,4 +1,5 @@
-"""`quart --app quarty users …`: create, confirm and list the accounts that log in.
+"""`quart --app quarty users …`: create, confirm, list the accounts that log in,
+and set their roles.
 
 The password is prompted for, or read from stdin when stdin is not a terminal;
 never an argument, which would leave it in the shell history and in `ps`.
@@ -6,23 +7,18 @@ never an argument, which would leave it in the shell history and in `ps`.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
 import click
 from email_validator import EmailNotValidError, validate_email
 from quart import Quart
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quarty.cli.running import fail, in_session
+from quarty.cli.running import fail, run_in_session, table
 from quarty.models import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH, USERNAME_PATTERN
 from quarty.services import auth as accounts
-
-T = TypeVar("T")
+from quarty.services import roles
 
 ADMIN_ROLE = "Administrator"
 
@@ -32,7 +28,7 @@ def init_app(app: Quart) -> None:
 
     @app.cli.group("users")
     def users() -> None:
-        """Accounts that log in: create one, confirm one, list them."""
+        """Accounts that log in: create one, confirm one, list them, set a role."""
 
     @users.command("create")
     @click.option("--email", required=True, help="The account's email address.")
@@ -58,7 +54,7 @@ def init_app(app: Quart) -> None:
             )
 
         try:
-            account = _run_in_session(app, create)
+            account = run_in_session(app, create)
         except accounts.UnknownRoleError:
             fail(
                 f"there is no {ADMIN_ROLE} role yet: "
@@ -80,7 +76,7 @@ def init_app(app: Quart) -> None:
         async def confirm(session: AsyncSession) -> bool:
             return await accounts.confirm_email(session, email)
 
-        if not _run_in_session(app, confirm):
+        if not run_in_session(app, confirm):
             fail(f"no account has the email {email.strip()!r}")
         click.echo(f"Confirmed {accounts.normalize_email(email)}.")
 
@@ -91,11 +87,42 @@ def init_app(app: Quart) -> None:
         Users made by the name form or the API have no email or password, and
         are left out.
         """
-        rows = _run_in_session(app, accounts.list_accounts)
+        rows = run_in_session(app, accounts.list_accounts)
         if not rows:
             click.echo("No accounts.")
             return
         click.echo(_table(rows))
+
+    @users.command("set-role")
+    @click.argument("email")
+    @click.argument("role")
+    def set_role_command(email: str, role: str) -> None:
+        """Give the account with this EMAIL the ROLE (see `roles list`).
+
+        The role's name may be given in any case. The account has the new
+        permissions from its next request on.
+        """
+
+        async def set_role(session: AsyncSession) -> roles.RoleChange:
+            return await roles.set_role(session, email=email, role_name=role)
+
+        try:
+            change = run_in_session(app, set_role)
+        except roles.RoleNotFoundError as missing:
+            if not missing.known:
+                fail("there are no roles yet: run `quart --app quarty deploy` first")
+            fail(
+                f"there is no role {role.strip()!r}; "
+                f"the roles are {', '.join(missing.known)}"
+            )
+        except roles.NoSuchAccountError:
+            fail(f"no account has the email {email.strip()!r}")
+        if not change.changed:
+            click.echo(f"{change.email} already has the role {change.new_role}.")
+            return
+        click.echo(
+            f"{change.email}: role {change.old_role or '(none)'} -> {change.new_role}."
+        )
 
 
 def _checked_email(email: str) -> str:
@@ -156,27 +183,16 @@ def _read_password() -> str:
 
 def _table(rows: list[accounts.Account]) -> str:
     header = ("id", "username", "email", "confirmed", "role")
-    lines = [header] + [
-        (
-            str(row.id),
-            row.username,
-            row.email,
-            "yes" if row.confirmed else "no",
-            row.role_name or "-",
-        )
-        for row in rows
-    ]
-    widths = [max(len(cell) for cell in column) for column in zip(*lines, strict=True)]
-    return "\n".join("  ".join(map(str.ljust, line, widths)).rstrip() for line in lines)
-
-
-def _run_in_session(app: Quart, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    try:
-        return asyncio.run(in_session(app, work))
-    except (SQLAlchemyError, OSError) as exc:
-        # The driver's own message, short: SQLAlchemy's adds the statement.
-        cause = getattr(exc, "orig", None) or exc
-        fail(
-            f"cannot use the database ({cause.__class__.__name__}: {cause}); "
-            "has `quart --app quarty deploy` run?"
-        )
+    return table(
+        [header]
+        + [
+            (
+                str(row.id),
+                row.username,
+                row.email,
+                "yes" if row.confirmed else "no",
+                row.role_name or "-",
+            )
+            for row in rows
+        ]
+    )

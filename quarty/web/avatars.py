@@ -62,8 +62,10 @@ def init_app(app: Quart) -> None:
             c not in "0123456789abcdef" for c in avatar_hash
         ):
             raise NotFound("No such avatar.")
-        size = request.args.get("s", DEFAULT_SIZE, type=int) or DEFAULT_SIZE
-        size = max(1, min(size, MAX_SIZE))
+        size = request.args.get("s", DEFAULT_SIZE, type=int)
+        # No size, or one that is not a positive whole number, means the
+        # default (a link never breaks over it); too large a one, the largest.
+        size = min(size, MAX_SIZE) if size > 0 else DEFAULT_SIZE
         response = Response(identicon(avatar_hash, size), content_type="image/svg+xml")
         response.cache_control.public = True
         response.cache_control.max_age = ONE_YEAR
