@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,6 +13,7 @@ from quart.testing import QuartClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quarty.api.converters import whole_numbers_up_to
 from quarty.models import Role, User
 from quarty.services import accounts
 from quarty.services import roles as roles_service
@@ -71,6 +73,12 @@ async def test_user_shows_its_role_with_absolute_links(
         "username": "susan",
         "role": "Moderator",
         "role_url": f"http://localhost{API}/roles/{roles['Moderator'].id}",
+        "name": None,
+        "location": None,
+        "about_me": None,
+        "member_since": body["member_since"],
+        "last_seen": body["last_seen"],
+        "avatar_url": f"http://localhost/avatar/{user.avatar_hash}?s=80",
     }
     # The links lead to the same user and to its role.
     assert await get_json(client, local_path(body["url"])) == body
@@ -92,12 +100,28 @@ async def test_unknown_user_is_a_json_404(client: QuartClient) -> None:
     assert body == {"error": "not found", "message": "There is no user with id 12345."}
 
 
-@pytest.mark.parametrize("user_id", ["0", "-1", "abc", "2147483648", "9" * 30])
+@pytest.mark.parametrize(
+    "user_id", ["0", "-1", "abc", "01", "2147483648", "2999999999", "9" * 30]
+)
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
 async def test_impossible_user_id_is_a_json_404(
-    client: QuartClient, user_id: str
+    client: QuartClient, user_id: str, method: str
 ) -> None:
-    body = await get_json(client, f"{API}/users/{user_id}", status=404)
-    assert body["error"] == "not found"
+    # Not a 405 for PATCH though GET takes the path, nor a 401: no such user.
+    response = await client.open(
+        f"{API}/users/{user_id}", method=method, json={"name": "x"}
+    )
+    assert response.status_code == 404
+    assert (await response.get_json())["error"] == "not found"
+
+
+@pytest.mark.parametrize("limit", [1, 9, 10, 42, 100, 305, 2**31 - 1])
+def test_the_id_pattern_matches_exactly_one_to_the_limit(limit: int) -> None:
+    pattern = re.compile(whole_numbers_up_to(limit) + r"\Z")
+    near = {*range(0, 1000), *range(limit - 1000, limit + 1000), 10 * limit}
+    for number in near:
+        assert bool(pattern.match(str(number))) == (1 <= number <= limit), number
+    assert pattern.match("0" + str(limit)) is None  # no leading zeros
 
 
 async def test_pagination_links_walk_the_whole_list_both_ways(

@@ -155,7 +155,7 @@ async def test_the_token_opens_the_callers_own_user(
     assert response.status_code == 200
     me = await response.get_json()
     public = await (await client.get(f"{API}/users/{account.id}")).get_json()
-    assert me == {**public, "email": EMAIL}
+    assert me == {**public, "email": EMAIL, "confirmed": True}
     assert "email" not in public  # shown only to the user themself
 
 
@@ -443,7 +443,15 @@ async def test_openapi_declares_who_may_call_what(client: QuartClient) -> None:
         {"basic": []},
         {"bearer": []},
     ]
-    assert "security" not in paths["/api/v1/users"]["get"]  # public
+    # Public, with optional credentials (the empty requirement) for the email.
+    for path in ("/api/v1/users", "/api/v1/users/{user_id}"):
+        assert paths[path]["get"]["security"] == [
+            {"basic": []},
+            {"bearer": []},
+            {},
+        ]
+    assert "security" not in paths["/api/v1/roles"]["get"]  # public
+    assert "security" not in paths["/api/v1/users"]["post"]
     issue_responses = paths["/api/v1/tokens"]["post"]["responses"]
     assert set(issue_responses) == {"200", "401", "403", "429"}
     assert "www-authenticate" in issue_responses["401"]["headers"]

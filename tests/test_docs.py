@@ -21,6 +21,8 @@ OPERATIONS = {
     ("post", "/api/v1/tokens"),
     ("delete", "/api/v1/tokens/current"),
     ("get", "/api/v1/users/me"),
+    ("patch", "/api/v1/users/me"),
+    ("patch", "/api/v1/users/{user_id}"),
 }
 
 
@@ -29,6 +31,15 @@ async def openapi(client: QuartClient) -> dict[str, Any]:
     assert response.status_code == 200
     spec: dict[str, Any] = await response.get_json()
     return spec
+
+
+def spec_schema(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema itself, where this one refers to it in components."""
+    if "$ref" not in schema:
+        return schema
+    name = schema["$ref"].rsplit("/", 1)[-1]
+    found: dict[str, Any] = spec["components"]["schemas"][name]
+    return found
 
 
 async def test_openapi_document_is_valid_openapi_3(client: QuartClient) -> None:
@@ -66,7 +77,8 @@ async def test_openapi_declares_parameters_bodies_and_errors(
     assert query["page"]["schema"]["minimum"] == 1
     assert query["per_page"]["schema"]["maximum"] == 100
     assert query["per_page"]["schema"]["default"] == 20
-    assert set(listing["responses"]) == {"200", "400"}
+    # 401 and 403 for credentials sent that fail: they are optional.
+    assert set(listing["responses"]) == {"200", "400", "401", "403"}
 
     create = paths["/api/v1/users"]["post"]
     assert create["requestBody"]["required"] is True
@@ -84,12 +96,31 @@ async def test_openapi_declares_parameters_bodies_and_errors(
         "minimum": 1,
         "maximum": 2**31 - 1,
     }
-    assert set(lookup["responses"]) == {"200", "404"}
+    assert set(lookup["responses"]) == {"200", "401", "403", "404"}
     error = lookup["responses"]["404"]["content"]["application/json"]["schema"]
     assert error["required"] == ["error", "message"]
 
     role_users = paths["/api/v1/roles/{role_id}/users"]["get"]
-    assert set(role_users["responses"]) == {"200", "400", "404"}
+    assert set(role_users["responses"]) == {"200", "400", "401", "403", "404"}
+
+    edit = paths["/api/v1/users/{user_id}"]["patch"]
+    assert edit["security"] == [{"basic": []}, {"bearer": []}]
+    statuses = {"200", "400", "401", "403", "404", "409", "413", "415"}
+    assert set(edit["responses"]) == statuses
+    changes = edit["requestBody"]["content"]["application/json"]["schema"]
+    assert "required" not in changes  # only the fields sent change
+    assert changes["additionalProperties"] is False
+    assert changes["properties"]["role"]["enum"] == [
+        "User",
+        "Moderator",
+        "Administrator",
+    ]
+    user = paths["/api/v1/users/me"]["patch"]["responses"]["200"]["content"]
+    shown = spec_schema(await openapi(client), user["application/json"]["schema"])
+    assert {"member_since", "last_seen", "avatar_url", "email"} <= set(
+        shown["required"]
+    )
+    assert shown["properties"]["member_since"]["format"] == "date-time"
 
 
 async def test_docs_page_loads_swagger_ui_from_the_app(client: QuartClient) -> None:

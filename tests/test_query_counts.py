@@ -64,7 +64,7 @@ async def store(session: AsyncSession) -> None:
     ("path", "queries"),
     [
         ("/", 0),
-        ("/user/ada", 0),
+        ("/user/user01", 1),
         (f"{API}/users", 1),
         (f"{API}/users?per_page=100", 1),
         (f"{API}/users/1", 1),
@@ -106,17 +106,24 @@ async def test_a_new_name_is_a_lookup_and_its_inserts(
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/user/ada", "/auth/change-password", "/auth/change_email"]
+    ("path", "queries"),
+    [
+        ("/", 0),
+        ("/user/ada", 1),
+        ("/edit-profile", 1),
+        ("/auth/change-password", 0),
+        ("/auth/change_email", 0),
+    ],
 )
 async def test_a_signed_in_page_adds_one_query_for_the_user(
-    app: Quart, client: QuartClient, database: Database, path: str
+    app: Quart, client: QuartClient, database: Database, path: str, queries: int
 ) -> None:
     await create_account(app)
     await log_in(client)
     with counted(database) as statements:
         response = await client.get(path)
     assert response.status_code == 200
-    assert statements.count == 1, statements.sql
+    assert statements.count == 1 + queries, statements.sql
 
 
 async def test_a_login_is_one_query(
@@ -131,8 +138,12 @@ async def test_a_login_is_one_query(
     assert statements.count == 1, statements.sql
 
 
-async def test_an_api_call_with_a_token_is_one_query(
-    app: Quart, client: QuartClient, database: Database
+@pytest.mark.parametrize(
+    ("path", "queries"),
+    [(f"{API}/users/me", 1), (f"{API}/users", 1), (f"{API}/users/1", 1)],
+)
+async def test_an_api_call_with_a_token_adds_one_query(
+    app: Quart, client: QuartClient, database: Database, path: str, queries: int
 ) -> None:
     await create_account(app)
     response = await client.post(
@@ -140,11 +151,10 @@ async def test_an_api_call_with_a_token_is_one_query(
     )
     token = (await response.get_json())["token"]
     with counted(database) as statements:
-        response = await client.get(
-            f"{API}/users/me", headers={"Authorization": f"Bearer {token}"}
-        )
+        response = await client.get(path, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
-    assert statements.count == 1, statements.sql
+    # The token's account, then what the endpoint reads.
+    assert statements.count == 1 + queries, statements.sql
 
 
 def basic_auth(email: str) -> str:

@@ -1,8 +1,9 @@
 """Who calls the API: HTTP Basic with email and password, or a bearer token.
 
 A view names the schemes it takes with `require_account(...)`, which also
-declares them, and its 401 and 403, in OpenAPI. The caller's account (and
-the token's id, for a bearer) wait in `g` for the view. Credentials are never
+declares them, and its 401 and 403, in OpenAPI; `optional_account(...)` lets
+a public view run without credentials too. The caller's account (and the
+token's id, for a bearer) wait in `g` for the view. Credentials are never
 logged nor repeated in an answer.
 """
 
@@ -21,7 +22,7 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 
 from quarty.api.schemas import AuthenticateHeader, ErrorBody
 from quarty.db import get_session
-from quarty.models import EMAIL_MAX_LENGTH
+from quarty.models import EMAIL_MAX_LENGTH, Permission
 from quarty.services import api_tokens
 from quarty.services.auth import PASSWORD_MAX_LENGTH, Account, authenticate
 
@@ -42,6 +43,9 @@ class Scheme(StrEnum):
     BASIC = "basic"
     BEARER = "bearer"
 
+
+# Either kind of credentials will do.
+ANY_SCHEME = (Scheme.BASIC, Scheme.BEARER)
 
 # Bound to the app's QuartSchema (quarty.extensions).
 SECURITY_SCHEMES = {
@@ -87,28 +91,83 @@ def _challenge(scheme: Scheme, *, invalid_token: bool) -> str:
 
 
 def require_account(
-    *schemes: Scheme,
+    *schemes: Scheme, permission: Permission | None = None
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
-    """Run the view only for a confirmed account whose credentials are good."""
+    """Run the view only for a confirmed account whose credentials are good.
+
+    With a permission, only for an account whose role grants it: others get
+    403 "Insufficient permissions".
+    """
     accepted = tuple(schemes)
 
     def decorator(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @wraps(view)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             await _authenticate(accepted)
+            if permission is not None and not current_account().can(permission):
+                raise Forbidden("Insufficient permissions")
             return await view(*args, **kwargs)
 
-        wrapper = security_scheme([{scheme.value: []} for scheme in accepted])(wrapper)
-        wrapper = document_response(ErrorBody, 401, AuthenticateHeader)(wrapper)
-        return document_response(ErrorBody, 403)(wrapper)
+        return _documented(wrapper, accepted, optional=False)
 
     return decorator
+
+
+def optional_account(
+    *schemes: Scheme,
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Run the view for anyone; credentials, if sent, are checked as by require_account.
+
+    Without an Authorization header the caller is anonymous; with one, it must
+    be good (else 401) and its account confirmed (else 403): a client is told
+    its credentials failed rather than quietly shown less.
+    """
+    accepted = tuple(schemes)
+
+    def decorator(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @wraps(view)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if request.headers.get("Authorization", "").strip():
+                await _authenticate(accepted)
+            else:
+                g.api_account = None
+                g.api_token_id = None
+            return await view(*args, **kwargs)
+
+        return _documented(wrapper, accepted, optional=True)
+
+    return decorator
+
+
+def _documented(
+    wrapper: Callable[P, Awaitable[R]], schemes: tuple[Scheme, ...], *, optional: bool
+) -> Callable[P, Awaitable[R]]:
+    requirements: list[dict[str, list[str]]] = [
+        {scheme.value: []} for scheme in schemes
+    ]
+    if optional:
+        requirements.append({})  # OpenAPI's way to say "or none"
+    wrapper = security_scheme(requirements)(wrapper)
+    wrapper = document_response(ErrorBody, 401, AuthenticateHeader)(wrapper)
+    return document_response(ErrorBody, 403)(wrapper)
 
 
 def current_account() -> Account:
     """The caller, in a view under `require_account`."""
     account: Account = g.api_account
     return account
+
+
+def optional_caller() -> Account | None:
+    """The caller, or None for an anonymous one, in a view under `optional_account`."""
+    account: Account | None = g.api_account
+    return account
+
+
+def may_see_private(user_id: int) -> bool:
+    """Whether the caller may see this user's email: it is theirs, or an admin's."""
+    caller = optional_caller()
+    return caller is not None and (caller.id == user_id or caller.is_administrator())
 
 
 def current_token_id() -> int:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from quart import url_for
 
-from quarty.api.schemas import PageQuery, RolePublic, UserPublic, UsersPage
+from quarty.api.schemas import (
+    PageQuery,
+    RolePublic,
+    UserPrivate,
+    UserPublic,
+    UserSelf,
+    UsersPage,
+)
 from quarty.models import Role
 from quarty.services.accounts import UserSummary
+from quarty.services.profiles import Profile
+from quarty.web.avatars import avatar_url
+
+# A user as the store gives it: a row of a listing, or a profile just changed.
+ShownUser = UserSummary | Profile
 
 
 def url_of_role(role_id: int | None) -> str | None:
@@ -19,14 +31,40 @@ def url_of_role(role_id: int | None) -> str | None:
     return url_for("api.get_role", role_id=role_id, _external=True)
 
 
-def user_public(user: UserSummary, role_url: str | None) -> UserPublic:
-    """A user as the API shows it, given its role's URL (see `url_of_role`)."""
+def user_public(
+    user: ShownUser, role_url: str | None, *, private: bool = False
+) -> UserPublic:
+    """A user as the API shows it, given its role's URL (see `url_of_role`).
+
+    Private, it has the email and whether the user is confirmed.
+    """
+    if private:
+        return user_private(user, role_url)
     return UserPublic(
         id=user.id,
         url=url_for("api.get_user", user_id=user.id, _external=True),
         username=user.username,
         role=user.role_name,
         role_url=role_url,
+        name=user.name,
+        location=user.location,
+        about_me=user.about_me,
+        member_since=user.member_since,
+        last_seen=user.last_seen,
+        avatar_url=avatar_url(user.avatar_hash, external=True),
+    )
+
+
+def user_private(user: ShownUser, role_url: str | None) -> UserPrivate:
+    """A user as administrators see them: with the email and `confirmed`."""
+    public = user_public(user, role_url).model_dump()
+    return UserPrivate(**public, email=user.email, confirmed=user.confirmed)
+
+
+def user_self(user: ShownUser) -> UserSelf:
+    """The caller's own user; an account always has an email."""
+    return UserSelf.model_validate(
+        user_private(user, url_of_role(user.role_id)).model_dump()
     )
 
 
@@ -46,9 +84,13 @@ def users_page(
     query: PageQuery,
     count: int,
     endpoint: str,
+    private: Callable[[int], bool],
     **values: Any,
 ) -> UsersPage:
-    """The page envelope: the users, links to the pages around it, the total."""
+    """The page envelope: the users, links to the pages around it, the total.
+
+    `private(user_id)` says whose email and `confirmed` the page shows.
+    """
 
     def page_url(page: int) -> str:
         return url_for(
@@ -60,7 +102,10 @@ def users_page(
     role_ids = {user.role_id for user in users}
     role_urls = {role_id: url_of_role(role_id) for role_id in role_ids}
     return UsersPage(
-        users=[user_public(user, role_urls[user.role_id]) for user in users],
+        users=[
+            user_public(user, role_urls[user.role_id], private=private(user.id))
+            for user in users
+        ],
         prev=page_url(query.page - 1) if query.page > 1 else None,
         next=page_url(query.page + 1) if has_next else None,
         count=count,

@@ -6,12 +6,13 @@ from quart_schema import tag, validate_querystring, validate_response
 from werkzeug.exceptions import NotFound
 
 from quarty.api import bp
+from quarty.api.auth import ANY_SCHEME, may_see_private, optional_account
 from quarty.api.errors import documents_errors
 from quarty.api.render import page_offset, role_public, users_page
 from quarty.api.schemas import PageQuery, RolePublic, RolesList, UsersPage
-from quarty.api.users import ID
 from quarty.db import get_session
 from quarty.models import Role
+from quarty.security.limits import API_PASSWORD
 from quarty.services import accounts, roles
 
 
@@ -24,7 +25,7 @@ async def list_roles() -> RolesList:
     return RolesList(roles=[role_public(role) for role in all_roles])
 
 
-@bp.get(f"/roles/<{ID}:role_id>")
+@bp.get("/roles/<id:role_id>")
 @tag(["roles"])
 @validate_response(RolePublic)
 @documents_errors(404)
@@ -33,8 +34,10 @@ async def get_role(role_id: int) -> RolePublic:
     return role_public(await _role_or_404(role_id))
 
 
-@bp.get(f"/roles/<{ID}:role_id>/users")
+@bp.get("/roles/<id:role_id>/users")
 @tag(["roles"])
+@API_PASSWORD
+@optional_account(*ANY_SCHEME)
 @validate_querystring(PageQuery)
 @validate_response(UsersPage)
 @documents_errors(400, 404)
@@ -52,6 +55,7 @@ async def list_role_users(role_id: int, query_args: PageQuery) -> UsersPage:
         query=query_args,
         count=count,
         endpoint="api.list_role_users",
+        private=may_see_private,
         role_id=role.id,
     )
 

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from email_validator import EmailNotValidError, validate_email
+from pydantic import MISSING, BaseModel, ConfigDict, Field, field_validator
 
-from quarty.models import USERNAME_MAX_LENGTH
+from quarty.models import (
+    ABOUT_ME_MAX_LENGTH,
+    DEFAULT_ROLES,
+    EMAIL_MAX_LENGTH,
+    LOCATION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    USERNAME_MAX_LENGTH,
+)
+from quarty.models import USERNAME_PATTERN as ACCOUNT_USERNAME_PATTERN
 from quarty.services.accounts import clean_username
+from quarty.services.auth import normalize_email
 
 # Page numbers stay within a 32-bit integer, so an offset always fits the database.
 MAX_PAGE = 2**31 - 1
@@ -48,14 +61,38 @@ class UserCreate(BaseModel):
         return clean_username(value)
 
 
+# Any text but NUL, which PostgreSQL text cannot hold.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+ROLE_NAMES = tuple(DEFAULT_ROLES)
+
+
 class UserPublic(BaseModel):
-    """A user."""
+    """A user; `email` and `confirmed` only for the user themself and administrators."""
 
     id: int
     url: str
     username: str
     role: str | None = Field(description="The role's name, if the user has one.")
     role_url: str | None
+    name: str | None = Field(description="The user's real name, if they gave one.")
+    location: str | None
+    about_me: str | None
+    member_since: datetime = Field(description="When the user joined: ISO 8601, UTC.")
+    last_seen: datetime = Field(
+        description="When the user was last active: ISO 8601, UTC."
+    )
+    avatar_url: str = Field(description="The user's avatar, 80 pixels square.")
+    email: str | MISSING | None = Field(
+        default=MISSING,
+        description=(
+            "Only for the user themself and administrators; null for a user "
+            "who cannot log in."
+        ),
+    )
+    confirmed: bool | MISSING = Field(
+        default=MISSING,
+        description="Only for the user themself and administrators.",
+    )
 
 
 class UsersPage(BaseModel):
@@ -106,10 +143,115 @@ class ErrorBody(BaseModel):
     message: str
 
 
-class UserSelf(UserPublic):
-    """The caller's own user, with the email that only they see."""
+class UserPrivate(UserPublic):
+    """A user as administrators see them: with the email and whether confirmed."""
+
+    email: str | None = Field(description="null for a user who cannot log in.")
+    confirmed: bool
+
+
+class UserSelf(UserPrivate):
+    """The caller's own user, with their email."""
 
     email: str
+
+
+def _no_nul(value: str | None) -> str | None:
+    """The value, unless it has a NUL (which PostgreSQL text cannot hold)."""
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _profile_text(max_length: int, description: str) -> Any:
+    # Trimmed by the service: within the limit as sent is within it as kept.
+    return Field(
+        default=MISSING,
+        max_length=max_length,
+        description=(
+            f"{description} At most {max_length} characters; trimmed; null or "
+            "blank clears it."
+        ),
+        json_schema_extra={"pattern": NO_NUL_PATTERN},
+    )
+
+
+class ProfileUpdate(BaseModel):
+    """Changes to what a user says about themselves: only the fields sent change."""
+
+    # Strict: JSON's true is a boolean, "true" or 1 is not; and a string with a
+    # lone surrogate (a JSON escape can make one) is no string to store.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str | MISSING | None = _profile_text(NAME_MAX_LENGTH, "A real name.")
+    location: str | MISSING | None = _profile_text(LOCATION_MAX_LENGTH, "A place.")
+    about_me: str | MISSING | None = _profile_text(
+        ABOUT_ME_MAX_LENGTH, "A few words about the user."
+    )
+
+    @field_validator("name", "location", "about_me")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        return _no_nul(value)
+
+
+class UserUpdate(ProfileUpdate):
+    """An administrator's changes to a user: only the fields sent change."""
+
+    username: str | MISSING = Field(
+        default=MISSING,
+        max_length=USERNAME_MAX_LENGTH,
+        description=(
+            f"1 to {USERNAME_MAX_LENGTH} letters, numbers, dots or underscores, "
+            "starting with a letter."
+        ),
+        json_schema_extra={"pattern": ACCOUNT_USERNAME_PATTERN},
+    )
+    email: str | MISSING = Field(
+        default=MISSING,
+        max_length=EMAIL_MAX_LENGTH,
+        description=(
+            "Stored lowercased. Only a user who can log in has one: setting it "
+            "for another is a 409."
+        ),
+        json_schema_extra={"format": "email"},
+    )
+    confirmed: bool | MISSING = Field(default=MISSING)
+    role: str | MISSING = Field(
+        default=MISSING,
+        description="The new role, by name.",
+        json_schema_extra={"enum": list(ROLE_NAMES)},
+    )
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        if re.fullmatch(ACCOUNT_USERNAME_PATTERN, value) is None:
+            raise ValueError(
+                "must start with a letter and have only letters, numbers, dots "
+                "or underscores"
+            )
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        # The checks of the registration form, which email-validator makes too.
+        try:
+            validate_email(value, check_deliverability=False)
+        except EmailNotValidError as error:
+            raise ValueError(str(error)) from None
+        if len(normalize_email(value)) > EMAIL_MAX_LENGTH:
+            raise ValueError(f"must be at most {EMAIL_MAX_LENGTH} characters")
+        return value
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        if value not in ROLE_NAMES:
+            choices = ", ".join(repr(name) for name in ROLE_NAMES)
+            raise ValueError(f"must be one of {choices}")
+        return value
 
 
 class TokenIssued(BaseModel):

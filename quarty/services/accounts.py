@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
@@ -14,18 +15,42 @@ from quarty.models import USERNAME_MAX_LENGTH, Role, User
 
 
 class UserSummary(NamedTuple):
-    """A user as pages and the API show it: plain columns, no ORM instance."""
+    """A user as pages and the API show it: plain columns, no ORM instance.
+
+    The email and `confirmed` are here for the few who may see them (the user
+    themself, administrators); whoever shows the summary decides.
+    """
 
     id: int
     username: str
     role_id: int | None
     role_name: str | None
+    email: str | None
+    confirmed: bool
+    name: str | None
+    location: str | None
+    about_me: str | None
+    member_since: datetime
+    last_seen: datetime
+    avatar_hash: str
 
 
 # The queries are built once, their values bound at execution.
 _SUMMARIES = select(
-    User.id, User.username, Role.id.label("role_id"), Role.name.label("role_name")
+    User.id,
+    User.username,
+    Role.id.label("role_id"),
+    Role.name.label("role_name"),
+    User.email,
+    User.confirmed,
+    User.name,
+    User.location,
+    User.about_me,
+    User.member_since,
+    User.last_seen,
+    User.avatar_hash,
 ).outerjoin(User.role)
+_SUMMARY_COLUMNS = len(UserSummary._fields)
 _SUMMARY_BY_ID = _SUMMARIES.where(User.id == bindparam("user_id"))
 _SUMMARY_BY_USERNAME = _SUMMARIES.where(User.username == bindparam("username"))
 
@@ -36,13 +61,24 @@ async def get_user_by_username(
     """The user with this username, or None."""
     result = await session.execute(_SUMMARY_BY_USERNAME, {"username": username})
     row = result.first()
-    return None if row is None else UserSummary(*row)
+    return None if row is None else _summary_of(row)
 
 
 async def get_user_summary(session: AsyncSession, user_id: int) -> UserSummary | None:
     """The user with this id, or None."""
     row = (await session.execute(_SUMMARY_BY_ID, {"user_id": user_id})).first()
-    return None if row is None else UserSummary(*row)
+    return None if row is None else _summary_of(row)
+
+
+def _summary_of(row: Any) -> UserSummary:
+    """The summary in the first columns of a row of _SUMMARIES."""
+    summary = UserSummary(*row[:_SUMMARY_COLUMNS])
+    # SQLite hands back naive values; they are UTC.
+    return summary._replace(
+        confirmed=bool(summary.confirmed),
+        member_since=outbox.as_utc(summary.member_since),
+        last_seen=outbox.as_utc(summary.last_seen),
+    )
 
 
 def _user_count(role_id: int | None) -> Select[int]:
@@ -70,7 +106,7 @@ async def list_user_summaries(
     rows = (await session.execute(page)).all()
     if not rows:
         return [], await count_users(session, role_id=role_id)
-    return [UserSummary(*row[:4]) for row in rows], rows[0].total
+    return [_summary_of(row) for row in rows], rows[0].total
 
 
 async def register_name(
@@ -107,8 +143,23 @@ async def _register_name(
         return known, False
     if message is not None:
         notify_sender(message.id)
-    # The row as inserted: nothing gives a new user a role.
-    return UserSummary(user.id, username, None, None), True
+    # The row as inserted: nothing gives a new user a role or a profile. The
+    # defaults were worked out in Python at the INSERT, so the instance has them.
+    summary = UserSummary(
+        id=user.id,
+        username=username,
+        role_id=None,
+        role_name=None,
+        email=None,
+        confirmed=False,
+        name=None,
+        location=None,
+        about_me=None,
+        member_since=user.member_since,
+        last_seen=user.last_seen,
+        avatar_hash=user.avatar_hash,
+    )
+    return summary, True
 
 
 def clean_username(value: str) -> str:
@@ -128,3 +179,9 @@ def clean_username(value: str) -> str:
     except UnicodeEncodeError:
         raise ValueError("must be valid Unicode text (no lone surrogates)") from None
     return username
+
+
+async def role_id_named(session: AsyncSession, name: str) -> int | None:
+    """The id of the role with exactly this name, or None."""
+    query = select(Role.id).where(Role.name == name)
+    return (await session.execute(query)).scalar()
