@@ -40,6 +40,17 @@ class ConfigError(RuntimeError):
     """The configuration cannot start the application."""
 
 
+AVATAR_SOURCES = ("identicon", "gravatar")
+
+
+def check_avatars(settings: dict[str, Any]) -> None:
+    if settings.get("AVATARS") not in AVATAR_SOURCES:
+        raise ConfigError(
+            f"AVATARS must be one of {', '.join(AVATAR_SOURCES)}, "
+            f"not {settings.get('AVATARS')!r}"
+        )
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -113,6 +124,7 @@ class Config:
     @staticmethod
     def init_app(settings: dict[str, Any]) -> None:
         """Check the final settings; raise ConfigError when they cannot work."""
+        check_avatars(settings)
 
 
 class DevelopmentConfig(Config):
@@ -152,6 +164,7 @@ class ProductionConfig(Config):
 
     @staticmethod
     def init_app(settings: dict[str, Any]) -> None:
+        check_avatars(settings)
         key = settings.get("SECRET_KEY")
         if not key or key == INSECURE_DEFAULT_KEY:
             raise ConfigError(

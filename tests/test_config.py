@@ -67,3 +67,8 @@ def test_production_starts_with_a_secret_key(database_url: str) -> None:
     )
     assert not app.debug
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+
+
+def test_an_unknown_avatar_source_is_refused(database_url: str) -> None:
+    with pytest.raises(ConfigError, match="AVATARS must be one of identicon, gravatar"):
+        create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, AVATARS="robots")
