@@ -144,11 +144,21 @@ def quarty_scenarios(*, seeded_users: int, api_pages: int) -> list[Scenario]:
 def account_scenarios() -> list[Scenario]:
     """The scenarios of a signed-in user, served with the login limiter off.
 
-    The page comes first, so that its figures are not those of a server that
+    The pages come first, so that their figures are not those of a server that
     has just hashed passwords under load. Its cookie (session and quarty_auth)
     comes from one login just before it runs.
     """
     return [
+        Scenario(
+            "profile-page",
+            "quarty",
+            "get",
+            f"/user/{ACCOUNT_USERNAME}",
+            # An account's profile (avatar, dates), not a name-only greeting.
+            expect_text="Member since",
+            tags=("account",),
+            description="GET /user/<username>, an account's profile",
+        ),
         Scenario(
             "home-logged-in",
             "quarty",
