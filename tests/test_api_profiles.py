@@ -23,7 +23,7 @@ from quarty.models import (
     User,
     avatar_hash_of,
 )
-from quarty.services import auth
+from quarty.services import auth, operators
 from quarty.services import roles as roles_service
 from tests.accounts import PASSWORD
 from tests.helpers import app_database
@@ -53,7 +53,7 @@ async def make_account(
         app.test_request_context("/"),
         app_database(app).sessionmaker() as session,
     ):
-        return await auth.create_account(
+        return await operators.create_account(
             session, email=email, username=username, password=PASSWORD, role_name=role
         )
 

@@ -41,7 +41,7 @@ from sqlalchemy import update
 from quarty import create_app
 from quarty.db import EXTENSION_KEY, Database
 from quarty.models import ApiToken, Base, User
-from quarty.services import auth as auth_service
+from quarty.services import operators
 from quarty.services import roles as roles_service
 from quarty.services.api_tokens import token_digest
 
@@ -90,7 +90,7 @@ async def _prepare_store(app: Quart, tokens: list[str]) -> None:
         )
         await session.commit()
         async with app.app_context():  # the password hasher is the app's
-            account = await auth_service.create_account(
+            account = await operators.create_account(
                 session,
                 email=EMAIL,
                 username="fuzzer",

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty.models import Permission, User
 from quarty.services import auth as accounts
-from quarty.services import roles
+from quarty.services import operators, roles
 from tests.accounts import PASSWORD, create_account, log_in
 from tests.helpers import ROOT, run_quart
 
@@ -123,7 +123,7 @@ async def test_create_reads_the_password_from_stdin_and_the_account_logs_in(
     assert "confirmed, role Administrator" in result.stdout
     assert_secret_kept(result, PASSWORD)
 
-    [account] = await accounts.list_accounts(session)
+    [account] = await operators.list_accounts(session)
     assert (account.email, account.confirmed, account.role_name) == (
         "ada@example.com",
         True,
@@ -140,7 +140,7 @@ async def test_create_without_admin_gives_no_role(
     result = await run_quart(database_url, "users", "create", *ADA, stdin=passphrase)
     assert result.returncode == 0, result.stderr
     assert "role" not in result.stdout
-    [account] = await accounts.list_accounts(session)
+    [account] = await operators.list_accounts(session)
     assert account.role_name is None
     assert await ada_logs_in_with(app, session, passphrase)
 

@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty.db import migrations, writing
 from quarty.models import Permission, Role
-from quarty.services import auth as accounts
-from quarty.services import roles
+from quarty.services import operators, roles
 from tests.accounts import PASSWORD, submit
 from tests.helpers import app_database, client_of, run_quart, session_on, started_app
 
@@ -163,7 +162,7 @@ async def test_registering_with_quarty_admins_email_makes_the_administrator(
         assert await register(client, " ADMIN@example.com ", "admin") == 302
         assert await register(client, "bob@example.com", "bob") == 302
         async with app_database(app).sessionmaker() as session:
-            registered = await accounts.list_accounts(session)
+            registered = await operators.list_accounts(session)
     assert [(account.username, account.role_name) for account in registered] == [
         ("admin", "Administrator"),
         ("bob", "User"),
@@ -180,6 +179,6 @@ async def test_without_roles_in_the_database_a_new_account_gets_none(
 ) -> None:
     # Before the first deploy: registration still works, the account can do nothing.
     assert await register(client_of(app), "bob@example.com", "bob") == 302
-    [bob] = await accounts.list_accounts(session)
+    [bob] = await operators.list_accounts(session)
     assert bob.role_name is None
     assert not any(bob.can(permission) for permission in Permission)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quarty.cli.running import fail, run_in_session, table
 from quarty.models import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH, USERNAME_PATTERN
 from quarty.services import auth as accounts
-from quarty.services import roles
+from quarty.services import operators, roles
 
 ADMIN_ROLE = "Administrator"
 
@@ -45,7 +45,7 @@ def init_app(app: Quart) -> None:
         password = _read_password()
 
         async def create(session: AsyncSession) -> accounts.Account:
-            return await accounts.create_account(
+            return await operators.create_account(
                 session,
                 email=email,
                 username=username,
@@ -74,7 +74,7 @@ def init_app(app: Quart) -> None:
         """Confirm the account with this EMAIL, without its mailed link."""
 
         async def confirm(session: AsyncSession) -> bool:
-            return await accounts.confirm_email(session, email)
+            return await operators.confirm_email(session, email)
 
         if not run_in_session(app, confirm):
             fail(f"no account has the email {email.strip()!r}")
@@ -87,7 +87,7 @@ def init_app(app: Quart) -> None:
         Users made by the name form or the API have no email or password, and
         are left out.
         """
-        rows = run_in_session(app, accounts.list_accounts)
+        rows = run_in_session(app, operators.list_accounts)
         if not rows:
             click.echo("No accounts.")
             return

@@ -190,7 +190,7 @@ async def register_account(
         raise UsernameTakenError()
     password_hash = await get_passwords().hash(password)
     new_user_mail = await render_new_user_mail(username=username)
-    role_id = await _role_of_new_account(session, email)
+    role_id = await role_of_new_account(session, email)
     user = User(
         email=email, username=username, password_hash=password_hash, role_id=role_id
     )
@@ -200,7 +200,7 @@ async def register_account(
     return account
 
 
-async def _role_of_new_account(session: AsyncSession, email: str) -> int | None:
+async def role_of_new_account(session: AsyncSession, email: str) -> int | None:
     # QUARTY_ADMIN's account is the administrator; everyone else gets the default.
     admin = current_app.config.get("QUARTY_ADMIN")
     if admin and email == normalize_email(admin):
@@ -273,67 +273,3 @@ async def confirm_account(session: AsyncSession, account: Account, token: str) -
             update(User).where(User.id == account.id).values(confirmed=True)
         )
     return True
-
-
-async def create_account(
-    session: AsyncSession,
-    *,
-    email: str,
-    username: str,
-    password: str,
-    role_name: str | None = None,
-) -> Account:
-    """An operator's account: confirmed at once, no mail, with the role named.
-
-    Without a role name it gets the one registration would give it.
-
-    Raises EmailTakenError, UsernameTakenError or UnknownRoleError.
-    """
-    email = normalize_email(email)
-    if await email_is_registered(session, email):
-        raise EmailTakenError()
-    if await username_is_taken(session, username):
-        raise UsernameTakenError()
-    role_id = await _role_of_new_account(session, email)
-    if role_name is not None:
-        query = select(Role.id).where(Role.name == role_name)
-        role_id = (await session.execute(query)).scalar()
-        if role_id is None:
-            raise UnknownRoleError(role_name)
-    password_hash = await get_passwords().hash(password)
-    try:
-        async with writing(session):
-            user = User(
-                email=email,
-                username=username,
-                password_hash=password_hash,
-                confirmed=True,
-                role_id=role_id,
-            )
-            session.add(user)
-    except IntegrityError:
-        if await email_is_registered(session, email):
-            raise EmailTakenError() from None
-        raise UsernameTakenError() from None
-    account = await get_account(session, user.id)
-    assert account is not None
-    return account
-
-
-async def confirm_email(session: AsyncSession, email: str) -> bool:
-    """Confirm the account with this email; False if there is none."""
-    async with writing(session):
-        result = await session.execute(
-            update(User)
-            .where(
-                User.email == normalize_email(email), User.password_hash.is_not(None)
-            )
-            .values(confirmed=True)
-        )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
-async def list_accounts(session: AsyncSession) -> list[Account]:
-    """Every account that can log in, by id (name-only users are left out)."""
-    rows = (await session.execute(ACCOUNTS.order_by(User.id))).all()
-    return [account_from_row(row) for row in rows]
