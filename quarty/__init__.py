@@ -23,10 +23,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     from quarty.web.forms import csrf_token
     from quarty.web.moment import moment
     from quarty.web.sessions import SessionInterface
-    from quarty.web.templating import (
-        drop_flasks_sync_context_processor,
-        run_sync_context_processors_inline,
-    )
+    from quarty.web.templating import run_sync_context_processors_inline
     from quarty.web.wrappers import Request
 
     app = Quart(
@@ -60,6 +57,5 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Quart:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
-    drop_flasks_sync_context_processor(app)
     run_sync_context_processors_inline(app)
     return app
