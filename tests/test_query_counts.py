@@ -64,6 +64,10 @@ async def store(session: AsyncSession) -> None:
     ("path", "queries"),
     [
         ("/", 0),
+        ("/auth/login", 0),
+        ("/auth/register", 0),
+        ("/auth/reset", 0),
+        ("/avatar/" + "ab" * 32, 0),
         ("/user/user01", 1),
         (f"{API}/users", 1),
         (f"{API}/users?per_page=100", 1),
