@@ -116,6 +116,8 @@ class Config:
     AVATARS: str = os.environ.get("AVATARS", "identicon").strip().lower()
     # Profiles: a user's last_seen is written at most this often, in seconds.
     QUARTY_LAST_SEEN_INTERVAL: int = _env_int("QUARTY_LAST_SEEN_INTERVAL", 300)
+    # Posts on each page of the home page and of a profile.
+    QUARTY_POSTS_PER_PAGE: int = _env_int("QUARTY_POSTS_PER_PAGE", 20)
     # Limits on guessing (quarty.auth.limits); "off" for load tests only.
     QUART_RATE_LIMITER_ENABLED: bool = (
         os.environ.get("QUARTY_RATE_LIMITS", "on").strip().lower() != "off"

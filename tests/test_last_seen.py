@@ -16,7 +16,7 @@ from quarty.models import User
 from quarty.services.profiles import touch_last_seen
 from tests.accounts import create_account, log_in
 from tests.helpers import session_on
-from tests.test_query_counts import Statements, counted
+from tests.queries import Statements, counted
 
 AN_HOUR = timedelta(hours=1)
 

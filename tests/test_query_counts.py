@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
 from quart import Quart
 from quart.testing import QuartClient
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty.db import Database
@@ -18,35 +14,9 @@ from quarty.models import User
 from quarty.services import roles as roles_service
 from tests.accounts import PASSWORD, create_account, log_in
 from tests.helpers import app_database, client_of, get_csrf_token, started_app
+from tests.queries import counted
 
 API = "/api/v1"
-
-
-class Statements:
-    """The SQL statements an engine ran, BEGINs left out (only SQLite sends one)."""
-
-    def __init__(self) -> None:
-        self.sql: list[str] = []
-
-    def record(self, *arguments: Any) -> None:
-        statement = str(arguments[2])
-        if not statement.lstrip().upper().startswith("BEGIN"):
-            self.sql.append(statement)
-
-    @property
-    def count(self) -> int:
-        return len(self.sql)
-
-
-@contextmanager
-def counted(database: Database) -> Iterator[Statements]:
-    statements = Statements()
-    engine = database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", statements.record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", statements.record)
 
 
 @pytest.fixture

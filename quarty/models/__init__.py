@@ -2,6 +2,7 @@
 
 from quarty.models.base import Base
 from quarty.models.outbox import OutboxMessage
+from quarty.models.post import POST_BODY_MAX_LENGTH, Post
 from quarty.models.token import ApiToken
 from quarty.models.user import (
     ABOUT_ME_MAX_LENGTH,
@@ -27,12 +28,14 @@ __all__ = [
     "EMAIL_MAX_LENGTH",
     "LOCATION_MAX_LENGTH",
     "NAME_MAX_LENGTH",
+    "POST_BODY_MAX_LENGTH",
     "USERNAME_MAX_LENGTH",
     "USERNAME_PATTERN",
     "ApiToken",
     "Base",
     "OutboxMessage",
     "Permission",
+    "Post",
     "Role",
     "User",
     "avatar_hash_of",

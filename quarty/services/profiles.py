@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import ColumnElement, bindparam, select, update
+from sqlalchemy import ColumnElement, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,7 @@ from quarty.models import (
     LOCATION_MAX_LENGTH,
     NAME_MAX_LENGTH,
     USERNAME_PATTERN,
+    Post,
     Role,
     User,
     avatar_hash_of,
@@ -72,8 +73,17 @@ class Profile(NamedTuple):
     member_since: datetime
     last_seen: datetime
     avatar_hash: str
+    post_count: int
 
 
+# Counted through the (author_id, timestamp) index, in the profile's own query.
+_POST_COUNT = (
+    select(func.count())
+    .where(Post.author_id == User.id)
+    .correlate(User)
+    .scalar_subquery()
+    .label("post_count")
+)
 _PROFILES = select(
     User.id,
     User.username,
@@ -88,6 +98,7 @@ _PROFILES = select(
     User.member_since,
     User.last_seen,
     User.avatar_hash,
+    _POST_COUNT,
 ).outerjoin(User.role)
 _PROFILE_BY_USERNAME = _PROFILES.where(User.username == bindparam("username"))
 _PROFILE_BY_ID = _PROFILES.where(User.id == bindparam("user_id"))

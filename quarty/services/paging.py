@@ -1,0 +1,77 @@
+"""One page of a longer list, and the page numbers a pagination bar shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """The items of page `number` (1-based) of `total` items, `per_page` a page.
+
+    A page past the end has no items; it is not an error.
+    """
+
+    items: Sequence[T]
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.per_page
+
+    @property
+    def pages(self) -> int:
+        """How many pages the list has; an empty list has none."""
+        return -(-self.total // self.per_page)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.number - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.number + 1 if self.has_next else None
+
+    def iter_pages(
+        self,
+        *,
+        left_edge: int = 2,
+        left_current: int = 2,
+        right_current: int = 4,
+        right_edge: int = 2,
+    ) -> Iterator[int | None]:
+        """Page numbers to link, with None where a run of them is left out.
+
+        The first and last `*_edge` pages and those around the current one,
+        as Flask-SQLAlchemy's `Pagination.iter_pages` gives them.
+        """
+        last = self.pages
+        left_end = min(1 + left_edge, last + 1)
+        yield from range(1, left_end)
+        if left_end > last:
+            return
+        mid_start = max(left_end, self.number - left_current)
+        mid_end = min(self.number + right_current + 1, last + 1)
+        if mid_start > left_end:
+            yield None
+        yield from range(mid_start, mid_end)
+        if mid_end > last:
+            return
+        right_start = max(mid_end, last - right_edge + 1)
+        if right_start > mid_end:
+            yield None
+        yield from range(right_start, last + 1)

@@ -1,0 +1,162 @@
+"""Posts: write and edit them, read them a page at a time with their authors.
+
+A body's HTML is made when it is written (quarty.text.markdown) and stored;
+every read is one query that joins the author, so no page runs one per post.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quarty.db import run_to_completion, writing
+from quarty.mail.outbox import as_utc
+from quarty.models import POST_BODY_MAX_LENGTH, Permission, Post, User
+from quarty.services.auth import Account
+from quarty.services.paging import Page
+from quarty.text.markdown import render_markdown
+
+
+class InvalidPostError(ValueError):
+    """A body that cannot be a post; str() says why, for the writer."""
+
+
+class PostView(NamedTuple):
+    """A post as pages and the API show it, with what they show of its author."""
+
+    id: int
+    body: str
+    body_html: str
+    timestamp: datetime  # aware UTC
+    author_id: int
+    author_username: str
+    author_avatar_hash: str
+
+
+_POSTS = select(
+    Post.id,
+    Post.body,
+    Post.body_html,
+    Post.timestamp,
+    Post.author_id,
+    User.username,
+    User.avatar_hash,
+).join(Post.author)
+# Newest first; the id settles posts written in the same instant.
+_NEWEST_FIRST = (Post.timestamp.desc(), Post.id.desc())
+_POST_BY_ID = _POSTS.where(Post.id == bindparam("post_id"))
+
+
+def _view_of(row: Any) -> PostView:
+    return PostView(*row[:7])._replace(timestamp=as_utc(row.timestamp))
+
+
+def clean_body(body: str) -> str:
+    """The body as stored: line ends made "\\n"; blank or too long is refused."""
+    text = body.replace("\r\n", "\n")
+    if not text.strip():
+        raise InvalidPostError("The post is empty.")
+    if len(text) > POST_BODY_MAX_LENGTH:
+        raise InvalidPostError(
+            f"A post has at most {POST_BODY_MAX_LENGTH:,} characters; "
+            f"this one has {len(text):,}."
+        )
+    if "\x00" in text:  # PostgreSQL text cannot hold it
+        raise InvalidPostError("A post cannot contain NUL characters.")
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate, from a JSON escape
+        raise InvalidPostError("The post is not valid Unicode text.") from None
+    return text
+
+
+async def render_body(body: str) -> str:
+    """The HTML a body is stored with, checked first as `clean_body` does."""
+    return await render_markdown(clean_body(body))
+
+
+def may_edit(account: Account, post: PostView) -> bool:
+    """Authors edit their own posts; administrators edit anyone's."""
+    return account.id == post.author_id or account.can(Permission.ADMIN)
+
+
+def _count(author_id: int | None) -> Select[int]:
+    query = select(func.count()).select_from(Post)
+    return query if author_id is None else query.where(Post.author_id == author_id)
+
+
+async def list_posts(
+    session: AsyncSession,
+    *,
+    page: int,
+    per_page: int,
+    author_id: int | None = None,
+) -> Page[PostView]:
+    """Page `page` of every post, or of one author's, newest first.
+
+    The total rides along each row as a scalar subquery: one query, and a
+    second only for a page past the end, which has no rows to carry it.
+    """
+    total = _count(author_id).scalar_subquery().label("total")
+    query = _POSTS.add_columns(total).order_by(*_NEWEST_FIRST)
+    if author_id is not None:
+        query = query.where(Post.author_id == author_id)
+    offset = (page - 1) * per_page
+    rows = (await session.execute(query.offset(offset).limit(per_page))).all()
+    if rows:
+        count = rows[0].total
+    else:
+        count = (await session.execute(_count(author_id))).scalar_one()
+    return Page([_view_of(row) for row in rows], page, per_page, count)
+
+
+async def get_post(session: AsyncSession, post_id: int) -> PostView | None:
+    """The post with this id, or None: one query."""
+    row = (await session.execute(_POST_BY_ID, {"post_id": post_id})).first()
+    return None if row is None else _view_of(row)
+
+
+async def create_post(session: AsyncSession, *, author_id: int, body: str) -> PostView:
+    """Write a new post now; InvalidPostError if the body cannot be one."""
+    text = clean_body(body)
+    html = await render_markdown(text)
+    return await run_to_completion(_insert(session, author_id, text, html))
+
+
+async def _insert(
+    session: AsyncSession, author_id: int, text: str, html: str
+) -> PostView:
+    async with writing(session):
+        post_id = (
+            await session.execute(
+                insert(Post)
+                .values(author_id=author_id, body=text, body_html=html)
+                .returning(Post.id)
+            )
+        ).scalar_one()
+        # Read back in the same transaction, with its author, who must exist.
+        post = await get_post(session, post_id)
+    assert post is not None
+    return post
+
+
+async def update_post(
+    session: AsyncSession, *, post_id: int, body: str
+) -> PostView | None:
+    """Replace a post's body, keeping its time; None if there is no such post."""
+    text = clean_body(body)
+    html = await render_markdown(text)
+    return await run_to_completion(_update(session, post_id, text, html))
+
+
+async def _update(
+    session: AsyncSession, post_id: int, text: str, html: str
+) -> PostView | None:
+    async with writing(session):
+        await session.execute(
+            update(Post).where(Post.id == post_id).values(body=text, body_html=html)
+        )
+        return await get_post(session, post_id)

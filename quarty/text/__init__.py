@@ -1,0 +1,1 @@
+"""Text that users write, made into the HTML that pages show."""
