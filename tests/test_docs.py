@@ -23,6 +23,11 @@ OPERATIONS = {
     ("get", "/api/v1/users/me"),
     ("patch", "/api/v1/users/me"),
     ("patch", "/api/v1/users/{user_id}"),
+    ("get", "/api/v1/posts"),
+    ("post", "/api/v1/posts"),
+    ("get", "/api/v1/posts/{post_id}"),
+    ("put", "/api/v1/posts/{post_id}"),
+    ("get", "/api/v1/users/{user_id}/posts"),
 }
 
 
@@ -121,6 +126,63 @@ async def test_openapi_declares_parameters_bodies_and_errors(
         shown["required"]
     )
     assert shown["properties"]["member_since"]["format"] == "date-time"
+
+
+async def test_openapi_declares_the_posts(client: QuartClient) -> None:
+    spec = await openapi(client)
+    paths = spec["paths"]
+    required: list[dict[str, list[str]]] = [{"basic": []}, {"bearer": []}]
+    optional = [*required, {}]  # {}: or no credentials at all
+
+    for path in ("/api/v1/posts", "/api/v1/users/{user_id}/posts"):
+        listing = paths[path]["get"]
+        assert listing["security"] == optional
+        query = {parameter["name"] for parameter in listing["parameters"]}
+        assert {"page", "per_page"} <= query
+        page = spec_schema(
+            spec, listing["responses"]["200"]["content"]["application/json"]["schema"]
+        )
+        assert set(page["required"]) == {"posts", "prev", "next", "count"}
+    assert set(paths["/api/v1/users/{user_id}/posts"]["get"]["responses"]) == {
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+    }
+
+    lookup = paths["/api/v1/posts/{post_id}"]["get"]
+    assert lookup["security"] == optional
+    assert set(lookup["responses"]) == {"200", "401", "403", "404"}
+    post = spec_schema(
+        spec, lookup["responses"]["200"]["content"]["application/json"]["schema"]
+    )
+    assert set(post["required"]) == {
+        "id",
+        "url",
+        "body",
+        "body_html",
+        "timestamp",
+        "author_url",
+    }
+    assert post["properties"]["timestamp"]["format"] == "date-time"
+
+    create = paths["/api/v1/posts"]["post"]
+    assert create["security"] == required
+    assert set(create["responses"]) == {"201", "400", "401", "403", "413", "415"}
+    assert "location" in create["responses"]["201"]["headers"]
+    edit = paths["/api/v1/posts/{post_id}"]["put"]
+    assert edit["security"] == required
+    assert set(edit["responses"]) == {"200", "400", "401", "403", "404", "413", "415"}
+    for operation in (create, edit):
+        assert operation["requestBody"]["required"] is True
+        body = spec_schema(
+            spec, operation["requestBody"]["content"]["application/json"]["schema"]
+        )
+        assert body["required"] == ["body"]
+        assert body["additionalProperties"] is False
+        assert body["properties"]["body"]["maxLength"] == 20_000
+        assert "pattern" in body["properties"]["body"]
 
 
 async def test_docs_page_loads_swagger_ui_from_the_app(client: QuartClient) -> None:

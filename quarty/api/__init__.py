@@ -16,4 +16,4 @@ def _add_converters(state: BlueprintSetupState) -> None:
 bp.record_once(_add_converters)
 
 # Imported for their routes, which register on bp.
-from quarty.api import errors, roles, tokens, users  # noqa: E402, F401
+from quarty.api import errors, posts, roles, tokens, users  # noqa: E402, F401

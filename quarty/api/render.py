@@ -9,6 +9,8 @@ from quart import url_for
 
 from quarty.api.schemas import (
     PageQuery,
+    PostPublic,
+    PostsPage,
     RolePublic,
     UserPrivate,
     UserPublic,
@@ -17,6 +19,8 @@ from quarty.api.schemas import (
 )
 from quarty.models import Role
 from quarty.services.accounts import UserSummary
+from quarty.services.paging import Page
+from quarty.services.posts import PostView
 from quarty.services.profiles import Profile
 from quarty.web.avatars import avatar_url
 
@@ -91,25 +95,72 @@ def users_page(
 
     `private(user_id)` says whose email and `confirmed` the page shows.
     """
-
-    def page_url(page: int) -> str:
-        return url_for(
-            endpoint, page=page, per_page=query.per_page, _external=True, **values
-        )
-
-    has_next = query.page * query.per_page < count
     # A page holds a few roles among many users: each role's URL is built once.
     role_ids = {user.role_id for user in users}
     role_urls = {role_id: url_of_role(role_id) for role_id in role_ids}
+    prev_url, next_url = _page_links(
+        page=query.page,
+        per_page=query.per_page,
+        count=count,
+        endpoint=endpoint,
+        **values,
+    )
     return UsersPage(
         users=[
             user_public(user, role_urls[user.role_id], private=private(user.id))
             for user in users
         ],
-        prev=page_url(query.page - 1) if query.page > 1 else None,
-        next=page_url(query.page + 1) if has_next else None,
+        prev=prev_url,
+        next=next_url,
         count=count,
     )
+
+
+def post_public(post: PostView) -> PostPublic:
+    """A post as the API shows it."""
+    return PostPublic(
+        id=post.id,
+        url=url_for("api.get_post", post_id=post.id, _external=True),
+        body=post.body,
+        body_html=post.body_html,
+        timestamp=post.timestamp,
+        author_url=url_for("api.get_user", user_id=post.author_id, _external=True),
+    )
+
+
+def posts_page(page: Page[PostView], *, endpoint: str, **values: Any) -> PostsPage:
+    """The page envelope of posts, as `users_page` makes it for users."""
+    prev_url, next_url = _page_links(
+        page=page.number,
+        per_page=page.per_page,
+        count=page.total,
+        endpoint=endpoint,
+        **values,
+    )
+    return PostsPage(
+        posts=[post_public(post) for post in page.items],
+        prev=prev_url,
+        next=next_url,
+        count=page.total,
+    )
+
+
+def _page_links(
+    *, page: int, per_page: int, count: int, endpoint: str, **values: Any
+) -> tuple[str | None, str | None]:
+    """The absolute URLs of the pages before and after this one, None at the ends.
+
+    A page past the end has no next, but still links the page before it.
+    """
+
+    def page_url(number: int) -> str:
+        return url_for(
+            endpoint, page=number, per_page=per_page, _external=True, **values
+        )
+
+    prev_url = page_url(page - 1) if page > 1 else None
+    next_url = page_url(page + 1) if page * per_page < count else None
+    return prev_url, next_url
 
 
 def page_offset(query: PageQuery) -> int:

@@ -16,11 +16,13 @@ from quarty.models import (
     EMAIL_MAX_LENGTH,
     LOCATION_MAX_LENGTH,
     NAME_MAX_LENGTH,
+    POST_BODY_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
 )
 from quarty.models import USERNAME_PATTERN as ACCOUNT_USERNAME_PATTERN
 from quarty.services.accounts import clean_username
 from quarty.services.auth import normalize_email
+from quarty.services.posts import clean_body
 
 # Page numbers stay within a 32-bit integer, so an offset always fits the database.
 MAX_PAGE = 2**31 - 1
@@ -281,3 +283,54 @@ class RetryAfterHeader(BaseModel):
     """When to try again."""
 
     retry_after: int = Field(description="Seconds to wait.")
+
+
+# Some text besides whitespace, and no NUL. The leading run and the first other
+# character cannot overlap, so even a backtracking engine checks it in one pass.
+POST_BODY_PATTERN = f"^[{_SPACE}]*[^{_SPACE}\\u0000][^\\u0000]*$"
+
+
+class PostWrite(BaseModel):
+    """A post's body, new or replacing the old one."""
+
+    # Strict, as ProfileUpdate: only a JSON string is a body, and pydantic
+    # refuses a string with a lone surrogate (a JSON escape can make one).
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    body: str = Field(
+        max_length=POST_BODY_MAX_LENGTH,
+        description=(
+            f"Markdown, 1 to {POST_BODY_MAX_LENGTH:,} characters, not all "
+            "whitespace. Raw HTML is kept only where the allow-list permits it."
+        ),
+        json_schema_extra={"pattern": POST_BODY_PATTERN},
+        examples=["Hello, *world*!"],
+    )
+
+    @field_validator("body")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        # The service's own rules, so the 400 names the field as the others do.
+        return clean_body(value)
+
+
+class PostPublic(BaseModel):
+    """A post, with its HTML and links to it and its author."""
+
+    id: int
+    url: str
+    body: str = Field(description="The Markdown as written.")
+    body_html: str = Field(
+        description="The body as HTML, made when it was written, allow-listed."
+    )
+    timestamp: datetime = Field(description="When it was written: ISO 8601, UTC.")
+    author_url: str
+
+
+class PostsPage(BaseModel):
+    """A page of posts, newest first, with links to the pages around it."""
+
+    posts: list[PostPublic]
+    prev: str | None = Field(description="The previous page, or null on the first.")
+    next: str | None = Field(description="The next page, or null on the last.")
+    count: int = Field(description="How many posts the whole list has.")
