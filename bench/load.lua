@@ -14,6 +14,7 @@ end
 -- Per-thread state (each wrk thread has its own Lua state).
 unexpected = 0
 flows = 0
+server_errors = 0
 local serial = 0
 local redirects = {}   -- session cookies waiting for their GET after a POST
 local forms = {}       -- {cookie, token} pairs waiting for their POST
@@ -99,6 +100,41 @@ local function keep_form(headers, body)
   return false
 end
 
+-- The path a redirect goes to, absolute or not.
+local function redirect_path(headers)
+  for key, value in pairs(headers) do
+    if string.lower(key) == "location" then
+      return value:match("^https?://[^/]+(/.*)$") or value
+    end
+  end
+  return nil
+end
+
+local function write_request()
+  serial = serial + 1
+  local label = CONFIG.name_prefix .. "-" .. thread_id .. "-" .. serial
+  local body = "body=" .. urlencode(string.format(CONFIG.post_body, label))
+    .. "&csrf_token=" .. urlencode(CONFIG.token) .. "&submit=Submit"
+  return wrk.format("POST", CONFIG.path, {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = CONFIG.cookie,
+  }, body)
+end
+
+-- Only a redirect home is a post written; one to the login page is not.
+local function write_response(status, headers, body)
+  if status ~= 302 or redirect_path(headers) ~= "/" then
+    unexpected = unexpected + 1
+  end
+end
+
+local function has_texts(body)
+  for _, text in ipairs(CONFIG.expect_texts) do
+    if not body:find(text, 1, true) then return false end
+  end
+  return true
+end
+
 local function login_request()
   local form = table.remove(forms)
   if form then
@@ -145,6 +181,8 @@ elseif CONFIG.kind == "flow" then
   request = flow_request
 elseif CONFIG.kind == "login" then
   request = login_request
+elseif CONFIG.kind == "write" then
+  request = write_request
 elseif CONFIG.kind == "post" and CONFIG.names == "new" then
   request = function()
     return post_request(CONFIG.cookie, CONFIG.token, next_name())
@@ -155,30 +193,43 @@ if CONFIG.kind == "flow" then
   response = flow_response
 elseif CONFIG.kind == "login" then
   response = login_response
+elseif CONFIG.kind == "write" then
+  response = write_response
 elseif CONFIG.check_status then
   response = function(status, headers, body)
-    if status ~= CONFIG.expect or (CONFIG.expect_text ~= ""
-        and not body:find(CONFIG.expect_text, 1, true)) then
+    if status ~= CONFIG.expect or not has_texts(body) then
       unexpected = unexpected + 1
     end
   end
 end
 
+-- Where responses are looked at anyway, 5xx are counted apart (without a
+-- response function, wrk only counts statuses outside 2xx and 3xx).
+if response ~= nil then
+  local judge = response
+  response = function(status, headers, body)
+    if status >= 500 then server_errors = server_errors + 1 end
+    judge(status, headers, body)
+  end
+end
+
 function done(summary, latency, requests)
-  local total_unexpected, total_flows = 0, 0
+  local total_unexpected, total_flows, total_server_errors = 0, 0, 0
   for _, thread in ipairs(threads) do
     total_unexpected = total_unexpected + (thread:get("unexpected") or 0)
     total_flows = total_flows + (thread:get("flows") or 0)
+    total_server_errors = total_server_errors + (thread:get("server_errors") or 0)
   end
   local e = summary.errors
   io.write(string.format(
     'BENCH_RESULT {"requests": %d, "duration_us": %d, "bytes": %d, '
       .. '"connect_errors": %d, "read_errors": %d, "write_errors": %d, '
-      .. '"status_errors": %d, "timeouts": %d, "unexpected": %d, "flows": %d, '
+      .. '"status_errors": %d, "server_errors": %d, "timeouts": %d, '
+      .. '"unexpected": %d, "flows": %d, '
       .. '"checked": %s, "p50_us": %d, "p90_us": %d, "p99_us": %d, '
       .. '"max_us": %d, "mean_us": %.1f}\n',
     summary.requests, summary.duration, summary.bytes,
-    e.connect, e.read, e.write, e.status, e.timeout,
+    e.connect, e.read, e.write, e.status, total_server_errors, e.timeout,
     total_unexpected, total_flows,
     (response ~= nil) and "true" or "false",
     latency:percentile(50), latency:percentile(90), latency:percentile(99),

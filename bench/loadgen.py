@@ -32,6 +32,8 @@ class LoadResult:
     read_errors: int
     write_errors: int
     status_errors: int
+    # 5xx responses; None when wrk ran without a Lua check and did not look
+    server_errors: int | None
     timeouts: int
     unexpected: int
     flows: int
@@ -48,14 +50,19 @@ class LoadResult:
         return self.requests / self.duration_s if self.duration_s else 0.0
 
     @property
+    def dropped(self) -> int:
+        """Connections refused, reset or closed before their response ended."""
+        return self.connect_errors + self.read_errors + self.write_errors
+
+    @property
     def errors(self) -> int:
         """Failed requests other than timeouts: socket errors and wrong statuses."""
         wrong = self.unexpected if self.checked else self.status_errors
-        return self.connect_errors + self.read_errors + self.write_errors + wrong
+        return self.dropped + wrong
 
     def as_dict(self) -> dict[str, object]:
         data = asdict(self)
-        data.update(rps=round(self.rps, 1), errors=self.errors)
+        data.update(rps=round(self.rps, 1), errors=self.errors, dropped=self.dropped)
         return data
 
 
@@ -65,7 +72,7 @@ def wrk_path() -> str | None:
 
 def lua_config(scenario: Scenario) -> str:
     """The `CONFIG = {...}` header load.lua reads."""
-    values: dict[str, str | int | bool] = {
+    values: dict[str, str | int | bool | tuple[str, ...]] = {
         "kind": scenario.kind,
         "method": scenario.method,
         "path": scenario.path,
@@ -81,14 +88,21 @@ def lua_config(scenario: Scenario) -> str:
         "token": scenario.token,
         "email": scenario.email,
         "password": scenario.password,
-        "expect_text": scenario.expect_text,
-        # A status the default 2xx/3xx rule would misjudge, or a body that must
-        # say something, needs a Lua check.
-        "check_status": scenario.expect >= 400 or bool(scenario.expect_text),
+        "expect_texts": scenario.expect_texts,
+        "post_body": scenario.post_body,
+        # A status the default 2xx/3xx rule would misjudge (a 404 expected; a
+        # 200 where a write redirects), or a body that must say something,
+        # needs a Lua check.
+        "check_status": scenario.expect >= 400
+        or scenario.kind == "write"
+        or bool(scenario.expect_texts),
     }
     fields = []
     for key, value in values.items():
-        if isinstance(value, bool):
+        if isinstance(value, tuple):
+            items = ", ".join(json.dumps(item) for item in value)
+            fields.append(f"{key} = {{{items}}}")
+        elif isinstance(value, bool):
             fields.append(f"{key} = {'true' if value else 'false'}")
         elif isinstance(value, int):
             fields.append(f"{key} = {value}")
@@ -139,6 +153,7 @@ def run_wrk(
                 read_errors=data["read_errors"],
                 write_errors=data["write_errors"],
                 status_errors=data["status_errors"],
+                server_errors=data["server_errors"] if data["checked"] else None,
                 timeouts=data["timeouts"],
                 unexpected=data["unexpected"],
                 flows=data["flows"],

@@ -24,6 +24,9 @@ from scenarios import (
     ACCOUNT_PASSWORD,
     ACCOUNT_USERNAME,
     CEILINGS,
+    FAKE_ACCOUNTS,
+    FAKE_POSTS,
+    FAKE_SEED,
     Scenario,
     account_scenarios,
     flask_comparison_scenarios,
@@ -68,6 +71,8 @@ class Bench:
         self.skipped: list[str] = []
         self.profiles: dict[str, list[str]] = {}
         self.pg: store.PostgresCluster | None = None
+        # What the database held before the first scenario (the same per server).
+        self.seeded: dict[str, Any] = {}
 
     # -- one measured run ---------------------------------------------------
     def measure(
@@ -78,13 +83,18 @@ class Bench:
         *,
         database_url: str | None = None,
     ) -> dict[str, Any]:
-        if scenario.names == "new":
+        if scenario.names == "new" or scenario.kind == "write":
             scenario = replace(
                 scenario, name_prefix=f"n{secrets.token_hex(3)}c{connections}"
             )
         users_before = (
             asyncio.run(probe.count_users(database_url))
             if scenario.sends_mail and database_url
+            else None
+        )
+        posts_before = (
+            asyncio.run(probe.count_posts(database_url))
+            if scenario.kind == "write" and database_url
             else None
         )
         mails_before = self.sink.messages
@@ -111,6 +121,11 @@ class Bench:
             ):
                 time.sleep(0.1)
             run.update(new_users=new_users, mails=self.sink.messages - mails_before)
+        if posts_before is not None and database_url:
+            # What the 302s claim, counted where it matters.
+            run["new_posts"] = (
+                asyncio.run(probe.count_posts(database_url)) - posts_before
+            )
         self.runs.append(run)
         say(report.format_row(run), flush=True)
         time.sleep(0.5)  # let the closed connections settle between runs
@@ -118,7 +133,7 @@ class Bench:
 
     def profile(self, server: Server, scenario: Scenario, connections: int) -> None:
         """An extra, unrecorded run with py-spy sampling every worker."""
-        if scenario.names == "new":
+        if scenario.names == "new" or scenario.kind == "write":
             scenario = replace(scenario, name_prefix=f"p{secrets.token_hex(3)}")
         output = (
             RESULTS
@@ -162,8 +177,16 @@ class Bench:
     def warm_up(self, server: Server, scenario: Scenario) -> None:
         self._load(server, scenario, min(50, max(self.args.levels)), duration=1)
 
+    def ceiling_levels(self) -> list[int]:
+        """Every level a quarty scenario runs at: each is read as a share of these."""
+        levels = set(self._levels_with_flask())
+        every = quarty_scenarios(seeded_users=0, api_pages=1) + account_scenarios()
+        if any("posts" in s.tags and self._wanted(s.name) for s in every):
+            levels |= set(self.args.posts_levels)
+        return sorted(levels)
+
     def ceilings(self, server_name: str) -> None:
-        levels = self._levels_with_flask()
+        levels = self.ceiling_levels()
         for scenario in CEILINGS:
             with serving(
                 server_name,
@@ -183,6 +206,15 @@ class Bench:
             levels.append(FLASK_CONNECTIONS)
         return sorted(levels)
 
+    def levels(self, scenario: Scenario) -> list[int]:
+        """The connection counts a quarty scenario is measured at."""
+        levels = set(self.args.levels)
+        if "posts" in scenario.tags:
+            levels |= set(self.args.posts_levels)
+        if scenario.name == "home" and not self.args.no_flask:
+            levels.add(FLASK_CONNECTIONS)  # also one of the Flask figures
+        return sorted(levels)
+
     def database_url(self, server_name: str) -> str:
         name = "bench_" + re.sub(r"\W", "_", server_name)
         if self.pg is not None:
@@ -192,6 +224,22 @@ class Bench:
     def quarty(self, server_name: str) -> None:
         url = self.database_url(server_name)
         store.prepare(url, users=SEEDED_USERS)
+        # The command refuses production; development hashes at the same cost.
+        store.add_fake_data(
+            _server_env({"QUARTY_CONFIG": "development", "DEV_DATABASE_URL": url}),
+            self.workdir,
+            accounts=FAKE_ACCOUNTS,
+            posts=FAKE_POSTS,
+            seed=FAKE_SEED,
+        )
+        posts = asyncio.run(probe.seeded_posts(url))
+        self.seeded = {
+            "name_only_users": SEEDED_USERS,
+            "fake_accounts": FAKE_ACCOUNTS,
+            "posts": posts.total,
+            "fake_seed": FAKE_SEED,
+            "author": posts.author,
+        }
         env = _server_env(
             {
                 "QUARTY_CONFIG": "production",
@@ -202,10 +250,16 @@ class Bench:
                 "QUARTY_ADMIN": ADMIN_ADDRESS,
             }
         )
-        self.anonymous(server_name, url, env)
+        self.anonymous(server_name, url, env, posts)
         self.signed_in(server_name, url, env)
 
-    def anonymous(self, server_name: str, url: str, env: dict[str, str]) -> None:
+    def anonymous(
+        self,
+        server_name: str,
+        url: str,
+        env: dict[str, str],
+        posts: probe.SeededPosts,
+    ) -> None:
         """The visitor's scenarios, on quarty as deployed."""
         names = [s.name for s in quarty_scenarios(seeded_users=0, api_pages=1)]
         if not self.args.no_flask:
@@ -215,7 +269,10 @@ class Bench:
         with self._serving_quarty(server_name, env) as server:
             pages = probe.api_pages(server.base_url)
             scenarios = quarty_scenarios(
-                seeded_users=SEEDED_USERS, api_pages=pages or 1
+                seeded_users=SEEDED_USERS,
+                api_pages=pages or 1,
+                author=posts.author,
+                post_ids=(posts.first_id, posts.last_id),
             )
             self.warm_up(server, scenarios[0])
             wanted = self._wanted
@@ -237,10 +294,7 @@ class Bench:
                 if "api" in scenario.tags and pages is None:
                     self._skip(f"{server_name}: {scenario.name} (no /api/v1/users yet)")
                     continue
-                levels = self.args.levels
-                if scenario.name == "home":  # also one of the Flask figures
-                    levels = self._levels_with_flask()
-                self._each_level(server, scenario, levels, url)
+                self._each_level(server, scenario, self.levels(scenario), url)
 
     def signed_in(self, server_name: str, url: str, env: dict[str, str]) -> None:
         """The account's scenarios, on a quarty server of their own.
@@ -269,8 +323,11 @@ class Bench:
                     cookie = probe.log_in(
                         server.base_url, email=ACCOUNT_EMAIL, password=ACCOUNT_PASSWORD
                     )
-                    scenario = replace(scenario, cookie=cookie)
-                self._each_level(server, scenario, self.args.levels, url)
+                    token = ""
+                    if scenario.kind == "write":
+                        cookie, token = probe.signed_in_form(server.base_url, cookie)
+                    scenario = replace(scenario, cookie=cookie, token=token)
+                self._each_level(server, scenario, self.levels(scenario), url)
 
     def _serving_quarty(
         self, server_name: str, env: dict[str, str]

@@ -1,5 +1,5 @@
-"""Questions the bench asks a running quarty: a form token, a login, the API's size,
-a count."""
+"""Questions the bench asks a running quarty (a form token, a login, the API's
+size) and its database (counts, the seeded posts)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from email.message import Message
+from typing import NamedTuple
 
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+# Any form's token, its attributes in any order: one serves every form of
+# the session.
+ANY_CSRF_INPUT = re.compile(r'<input (?=[^>]*name="csrf_token")[^>]*value="([^"]+)"')
 
 
 def get(url: str) -> tuple[int, dict[str, str], str]:
@@ -70,6 +74,23 @@ def log_in(base_url: str, *, email: str, password: str) -> str:
     return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 
+def signed_in_form(base_url: str, cookie: str, path: str = "/") -> tuple[str, str]:
+    """GET a page as a signed-in browser: its Cookie header after the page's
+    Set-Cookie, and a CSRF token of its session."""
+    request = urllib.request.Request(base_url + path, headers={"Cookie": cookie})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            headers, body = response.headers, response.read().decode()
+    except urllib.error.HTTPError as error:
+        raise RuntimeError(f"GET {path} signed in answered {error.code}") from None
+    match = ANY_CSRF_INPUT.search(body)
+    if match is None:
+        raise RuntimeError(f"GET {path} signed in gave no CSRF token")
+    pairs = (pair.split("=", 1) for pair in cookie.split("; "))
+    cookies = dict(pairs) | _cookies_set(headers)
+    return "; ".join(f"{n}={v}" for n, v in cookies.items()), match.group(1)
+
+
 def api_pages(base_url: str) -> int | None:
     """How many pages GET /api/v1/users has, or None when the API is not there."""
     status, _headers, body = get(base_url + "/api/v1/users")
@@ -105,3 +126,54 @@ async def count_users(url: str) -> int:
             return await accounts.count_users(session)
     finally:
         await database.dispose()
+
+
+async def count_posts(url: str) -> int:
+    from sqlalchemy import func, select
+
+    from quarty.db import Database
+    from quarty.models import Post
+
+    database = Database(url)
+    try:
+        async with database.sessionmaker() as session:
+            query = select(func.count()).select_from(Post)
+            return (await session.execute(query)).scalar_one()
+    finally:
+        await database.dispose()
+
+
+class SeededPosts(NamedTuple):
+    """What the pages with posts are asked for: the author of the most posts,
+    the first and last post's ids, and how many posts there are."""
+
+    author: str
+    first_id: int
+    last_id: int
+    total: int
+
+
+async def seeded_posts(url: str) -> SeededPosts:
+    from sqlalchemy import func, select
+
+    from quarty.db import Database
+    from quarty.models import Post, User
+
+    database = Database(url)
+    try:
+        async with database.sessionmaker() as session:
+            ids = select(func.min(Post.id), func.max(Post.id), func.count())
+            first_id, last_id, total = (await session.execute(ids)).one()
+            busiest = (
+                select(User.username)
+                .join(Post, Post.author_id == User.id)
+                .group_by(User.id, User.username)
+                .order_by(func.count().desc(), User.id)
+                .limit(1)
+            )
+            author = (await session.execute(busiest)).scalar()
+    finally:
+        await database.dispose()
+    if author is None:
+        raise RuntimeError("the database has no posts after `quart --app quarty fake`")
+    return SeededPosts(author, first_id, last_id, total)

@@ -14,6 +14,7 @@ import re
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -38,12 +39,16 @@ class Traffic:
         self.unexpected = 0
         self.flows = 0
 
+    def _unique(self) -> str:
+        """A label no other request of this run has: new names, post bodies."""
+        self.serial += 1
+        return f"{self.scenario['name_prefix']}-p{self.worker}-{self.serial}"
+
     def _name(self) -> str:
         if self.scenario["names"] == "known":
             seeded = max(self.scenario["seeded_users"], 1)
             return SEED_NAME_FORMAT % random.randint(1, seeded)
-        self.serial += 1
-        return f"{self.scenario['name_prefix']}-p{self.worker}-{self.serial}"
+        return self._unique()
 
     def _format(
         self, method: str, path: str, cookie: str = "", body: str = ""
@@ -56,9 +61,16 @@ class Traffic:
             lines.append(f"Content-Length: {len(body.encode())}")
         return method, ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
 
+    def _form(
+        self, path: str, cookie: str, fields: dict[str, str]
+    ) -> tuple[str, bytes]:
+        body = "&".join(
+            f"{key}={quote(value, safe='')}" for key, value in fields.items()
+        )
+        return self._format("POST", path, cookie, body)
+
     def _post(self, cookie: str, token: str, name: str) -> tuple[str, bytes]:
-        body = f"name={quote(name, safe='')}&csrf_token={quote(token, safe='')}"
-        return self._format("POST", "/", cookie, body)
+        return self._form("/", cookie, {"name": name, "csrf_token": token})
 
     def _login(self, cookie: str, token: str) -> tuple[str, bytes]:
         fields = {
@@ -66,10 +78,15 @@ class Traffic:
             "password": self.scenario["password"],
             "csrf_token": token,
         }
-        body = "&".join(
-            f"{key}={quote(value, safe='')}" for key, value in fields.items()
-        )
-        return self._format("POST", self.scenario["path"], cookie, body)
+        return self._form(self.scenario["path"], cookie, fields)
+
+    def _write(self) -> tuple[str, bytes]:
+        fields = {
+            "body": self.scenario["post_body"] % self._unique(),
+            "csrf_token": self.scenario["token"],
+            "submit": "Submit",
+        }
+        return self._form(self.scenario["path"], self.scenario["cookie"], fields)
 
     def _keep_form(self, cookie: str | None, body: bytes) -> bool:
         """Keep a form's session cookie and token for its POST; False if absent."""
@@ -101,18 +118,25 @@ class Traffic:
             if self.forms:
                 return self._login(*self.forms.pop())
             return self._format("GET", self.scenario["path"])
+        if kind == "write":
+            return self._write()
         return self._format(
             self.scenario["method"], self.scenario["path"], self.scenario["cookie"]
         )
 
-    def judge(self, status: int, cookie: str | None, body: bytes) -> None:
+    def judge(self, status: int, headers: Headers, body: bytes) -> None:
         kind = self.scenario["kind"]
+        cookie = headers.cookie
         if kind == "login":
             self._judge_login(status, cookie, body)
         elif kind == "flow":
             self._judge_flow(status, cookie, body)
-        elif status != self.scenario["expect"] or (
-            self.scenario["expect_text"].encode() not in body
+        elif kind == "write":
+            # Only a redirect home is a post written; one to the login page is not.
+            if status != 302 or urlsplit(headers.location or "").path != "/":
+                self.unexpected += 1
+        elif status != self.scenario["expect"] or not all(
+            text.encode() in body for text in self.scenario["expect_texts"]
         ):
             self.unexpected += 1
 
@@ -146,17 +170,25 @@ class Traffic:
             self.unexpected += 1
 
 
+@dataclass
+class Headers:
+    """What the load generator reads of a response's headers."""
+
+    cookie: str | None = None  # the last Set-Cookie's name=value
+    location: str | None = None
+    keep_alive: bool = True
+
+
 async def _read_response(
     reader: asyncio.StreamReader,
-) -> tuple[int, str | None, bytes, bool]:
+) -> tuple[int, Headers, bytes]:
     status_line = await reader.readline()
     if not status_line:
         raise ConnectionError("closed")
     status = int(status_line.split()[1])
     length = 0
     chunked = False
-    keep_alive = True
-    cookie = None
+    headers = Headers()
     while True:
         line = await reader.readline()
         if line in (b"\r\n", b"\n", b""):
@@ -168,9 +200,11 @@ async def _read_response(
         elif name == "transfer-encoding" and "chunked" in value.lower():
             chunked = True
         elif name == "connection" and value.lower() == "close":
-            keep_alive = False
+            headers.keep_alive = False
         elif name == "set-cookie":
-            cookie = value.split(";", 1)[0]
+            headers.cookie = value.split(";", 1)[0]
+        elif name == "location":
+            headers.location = value
     if chunked:
         parts = []
         while True:
@@ -183,7 +217,7 @@ async def _read_response(
         body = b"".join(parts)
     else:
         body = await reader.readexactly(length) if length else b""
-    return status, cookie, body, keep_alive
+    return status, headers, body
 
 
 async def _run(job: dict[str, Any]) -> dict[str, Any]:
@@ -191,7 +225,14 @@ async def _run(job: dict[str, Any]) -> dict[str, Any]:
     host, port = url.hostname or "127.0.0.1", url.port or 80
     traffic = Traffic(job["scenario"], job["worker"], f"{host}:{port}")
     timeout: float = job["timeout"]
-    counts = {"connect": 0, "read": 0, "write": 0, "timeout": 0, "status": 0}
+    counts = {
+        "connect": 0,
+        "read": 0,
+        "write": 0,
+        "timeout": 0,
+        "status": 0,
+        "server": 0,
+    }
     latencies: list[int] = []
     started = time.monotonic()
     deadline = started + job["duration"]
@@ -209,7 +250,7 @@ async def _run(job: dict[str, Any]) -> dict[str, Any]:
             counts["write"] += 1
             return False
         try:
-            status, cookie, body, keep_alive = await asyncio.wait_for(
+            status, headers, body = await asyncio.wait_for(
                 _read_response(reader), timeout
             )
         except TimeoutError:
@@ -223,8 +264,10 @@ async def _run(job: dict[str, Any]) -> dict[str, Any]:
         latencies.append(int((time.monotonic() - sent) * 1e6))
         if not 200 <= status < 400:
             counts["status"] += 1
-        traffic.judge(status, cookie, body)
-        return keep_alive
+        if status >= 500:
+            counts["server"] += 1
+        traffic.judge(status, headers, body)
+        return headers.keep_alive
 
     async def connection() -> None:
         while time.monotonic() < deadline:
@@ -284,6 +327,7 @@ def merge_results(outputs: list[dict[str, Any]]) -> LoadResult:
         read_errors=total("read"),
         write_errors=total("write"),
         status_errors=total("status"),
+        server_errors=total("server"),
         timeouts=total("timeout"),
         unexpected=sum(out["unexpected"] for out in outputs),
         flows=sum(out["flows"] for out in outputs),

@@ -94,6 +94,10 @@ def format_row(run: Run) -> str:
         notes.append(f"{run['flows'] / run['duration_s']:.0f} {unit}/s")
     if run.get("new_users") is not None:
         notes.append(f"{run['new_users']} new users, {run['mails']} mails")
+    if run.get("new_posts") is not None:
+        notes.append(f"{run['new_posts']} new posts")
+    if run["errors"]:
+        notes.append(_failures(run))
     rss = run["rss"]
     return (
         f"{run['scenario']:<14} {run['connections']:>5} {run['rps']:>8.0f} "
@@ -102,6 +106,28 @@ def format_row(run: Run) -> str:
         f"{_fraction(run, 'p99', percent=False):>6} {run['errors']:>6} "
         f"{run['timeouts']:>5} {rss['max_worker_kib'] / MIB:>7.1f} "
         f"{rss['total_kib'] / MIB:>7.1f} {'; '.join(notes)}"
+    )
+
+
+def _failures(run: Run) -> str:
+    """What the errors were: 5xx (when looked at), connections dropped, and
+    other wrong answers (a status or a page not the one expected)."""
+    dropped = run.get("dropped", 0)
+    server_errors = run.get("server_errors")
+    parts = [] if server_errors is None else [f"{server_errors} 5xx"]
+    other = run["errors"] - dropped - (server_errors or 0)
+    parts += [f"{dropped} dropped", f"{other} other"]
+    return "errors: " + ", ".join(parts)
+
+
+def cut_off_warning(*, duration: float, timeout: float, levels: list[int]) -> str:
+    """Why no timeouts can show when the runs end before the timeout does."""
+    if duration > timeout or max(levels, default=0) < 1000:
+        return ""
+    return (
+        f"\nnote: each run lasts {duration:g} s, not more than the {timeout:g} s "
+        "timeout: a request still waiting when a run ends is neither timed out nor "
+        "counted. At 1000 connections, run with --duration 10 to see them."
     )
 
 

@@ -1,7 +1,8 @@
 """quarty's load benchmark: `python bench/run.py` (see `--help` and the README).
 
 It makes a fresh database (SQLite, or PostgreSQL with --db postgresql), migrates
-and seeds it with 1,000 users, starts a real SMTP sink, then on each server:
+and seeds it with 1,000 users, then 100 accounts and 1,000 posts by them
+(`quart --app quarty fake`), starts a real SMTP sink, then on each server:
 serves the two ceilings (a raw ASGI page and a Quart hello page) and quarty with
 the production config, drives each scenario at each connection count over
 127.0.0.1 with wrk (or the bundled Python client), and reports requests/s,
@@ -65,13 +66,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="connection counts per scenario (10,100,1000)",
     )
     parser.add_argument(
+        "--posts-connections",
+        default="50,1000",
+        help="the scenarios of pages with posts and of writing one also run at "
+        "these connection counts ('' for none; 50,1000)",
+    )
+    parser.add_argument(
         "--duration", type=float, help="seconds per scenario (3; with --quick 2)"
     )
     parser.add_argument(
         "--db", choices=("sqlite", "postgresql"), default="sqlite", help="(sqlite)"
     )
     parser.add_argument(
-        "--quick", action="store_true", help="a ~2 minute run: 2 s, one server"
+        "--quick", action="store_true", help="a ~3 minute run: 2 s, one server"
     )
     parser.add_argument(
         "--scenarios", help="only these quarty scenarios, comma-separated (all)"
@@ -125,6 +132,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if server not in SERVERS:
             parser.error(f"unknown server {server!r}; choose from {', '.join(SERVERS)}")
     args.levels = [int(level) for level in args.connections.split(",") if level]
+    args.posts_levels = [
+        int(level) for level in args.posts_connections.split(",") if level
+    ]
     if args.duration is None:
         args.duration = 2.0 if args.quick else 3.0
     args.only = set(args.scenarios.split(",")) if args.scenarios else None
@@ -171,6 +181,7 @@ def _metadata(args: argparse.Namespace) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "workers": args.workers,
         "connections": args.levels,
+        "posts_connections": args.posts_levels,
         "duration_s": args.duration,
         "timeout_s": args.timeout,
         "db": args.db,
@@ -251,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                 "runs": runs,
                 "targets": checks,
                 "flask": flask,
+                "seeded": bench.seeded,
                 "skipped": bench.skipped,
                 "profiles": bench.profiles,
             },
@@ -258,6 +270,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     say(report.table(runs))
+    levels = args.levels + args.posts_levels
+    if warning := report.cut_off_warning(
+        duration=args.duration, timeout=args.timeout, levels=levels
+    ):
+        say(warning)
     say(report.format_targets(checks))
     say(report.format_flask(flask))
     if bench.skipped:

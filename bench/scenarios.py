@@ -12,6 +12,9 @@ kinds:
           Flask original was measured (known: one name; new: a new name each time)
   login   GET /auth/login (the token and a new session cookie), then POST it
           with the bench account's email and password; a 302 is a login
+  write   POST / again and again as the signed-in bench account, with its
+          cookies and a CSRF token fetched just before the run: a new post
+          each time; a 302 to / is a post written
 """
 
 from __future__ import annotations
@@ -20,6 +23,19 @@ from dataclasses import dataclass, field
 
 # Seeded users are named like this; the known-name traffic picks among them.
 SEED_NAME_FORMAT = "user%04d"
+# Then `quart --app quarty fake` adds accounts and posts by them, the same ones
+# in every run: the pages with posts show the same text from run to run.
+FAKE_ACCOUNTS = 100
+FAKE_POSTS = 1000
+FAKE_SEED = 14
+# In every list of posts (the book's _posts.html), on no page without one.
+POSTS_SHOWN = "Permalink"
+# What write-post sends, %s made unique per request; Markdown, as people write.
+POST_BODY = (
+    "Posted by the bench (%s). A paragraph of *Markdown*, as people write it: "
+    "some **bold** words, a [link](https://example.com/bench) and a list.\n\n"
+    "- one item\n- another item\n\nAnd a closing line."
+)
 
 # The account the logged-in scenarios use, made in the bench's throwaway
 # database just before they run (a bench password need not be secret).
@@ -42,7 +58,7 @@ class Scenario:
 
     name: str
     app: str  # "quarty", "quart" (Quart hello ceiling) or "raw" (raw ASGI ceiling)
-    kind: str  # get | rotate | flow | post
+    kind: str  # get | rotate | flow | post | login | write
     path: str = "/"
     expect: int = 200
     method: str = "GET"
@@ -62,8 +78,11 @@ class Scenario:
     # login: the credentials posted
     email: str = ""
     password: str = ""
-    # get: a response counts only with this status and this text in its body
-    expect_text: str = ""
+    # get, rotate: a response counts only with this status and these texts in
+    # its body
+    expect_texts: tuple[str, ...] = ()
+    # write: the body of each post, %s made unique per request
+    post_body: str = ""
     # levels above this are skipped (0: none are)
     max_connections: int = 0
     # seconds a run lasts at least, whatever --duration says
@@ -83,17 +102,59 @@ CEILINGS = (
 )
 
 
-def quarty_scenarios(*, seeded_users: int, api_pages: int) -> list[Scenario]:
-    """The scenarios against quarty itself, reads first, writes last."""
+# The home page of a visitor: posts, and a Flask figure too.
+HOME = Scenario(
+    "home",
+    "quarty",
+    "get",
+    "/",
+    expect_texts=(POSTS_SHOWN,),
+    tags=("posts",),
+    description="GET / anonymous, 20 posts",
+)
+
+
+def quarty_scenarios(
+    *,
+    seeded_users: int,
+    api_pages: int,
+    author: str = "",
+    post_ids: tuple[int, int] = (1, FAKE_POSTS),
+) -> list[Scenario]:
+    """The scenarios against quarty itself, reads first, writes last.
+
+    `author` wrote some of the seeded posts; `post_ids` are the first and last
+    seeded post's.
+    """
     user_name = SEED_NAME_FORMAT % 42
     return [
-        Scenario("home", "quarty", "get", "/", description="GET / anonymous"),
+        HOME,
         Scenario(
             "user-page",
             "quarty",
             "get",
             f"/user/{user_name}",
             description="GET /user/<name>",
+        ),
+        Scenario(
+            "user-posts",
+            "quarty",
+            "get",
+            f"/user/{author}",
+            expect_texts=("Member since", POSTS_SHOWN),
+            tags=("posts",),
+            description="GET /user/<name>, an author's profile and posts",
+        ),
+        Scenario(
+            "post-page",
+            "quarty",
+            "rotate",
+            path_format="/post/%d",
+            first=post_ids[0],
+            last=post_ids[1],
+            expect_texts=(POSTS_SHOWN,),
+            tags=("posts",),
+            description="GET /post/<id>",
         ),
         Scenario(
             "api-list",
@@ -145,8 +206,9 @@ def account_scenarios() -> list[Scenario]:
     """The scenarios of a signed-in user, served with the login limiter off.
 
     The pages come first, so that their figures are not those of a server that
-    has just hashed passwords under load. Its cookie (session and quarty_auth)
-    comes from one login just before it runs.
+    has just hashed passwords under load, nor of a home page showing the posts
+    the bench wrote. The cookie of each signed-in scenario (session and
+    quarty_auth) comes from one login just before it runs.
     """
     return [
         Scenario(
@@ -155,7 +217,7 @@ def account_scenarios() -> list[Scenario]:
             "get",
             f"/user/{ACCOUNT_USERNAME}",
             # An account's profile (avatar, dates), not a name-only greeting.
-            expect_text="Member since",
+            expect_texts=("Member since",),
             tags=("account",),
             description="GET /user/<username>, an account's profile",
         ),
@@ -165,9 +227,20 @@ def account_scenarios() -> list[Scenario]:
             "get",
             "/",
             # The greeting, not the name form: the cookie still signs in.
-            expect_text=f"Hello, {ACCOUNT_USERNAME}!",
-            tags=("account", "signed-in"),
-            description="GET / logged in",
+            expect_texts=(f"Hello, {ACCOUNT_USERNAME}!", POSTS_SHOWN),
+            tags=("account", "signed-in", "posts"),
+            description="GET / logged in, 20 posts",
+        ),
+        Scenario(
+            "write-post",
+            "quarty",
+            "write",
+            "/",
+            method="POST",
+            expect=302,
+            post_body=POST_BODY,
+            tags=("account", "signed-in", "posts"),
+            description="POST / a new post, logged in",
         ),
         Scenario(
             "login",
@@ -189,7 +262,7 @@ def account_scenarios() -> list[Scenario]:
 def flask_comparison_scenarios(*, seeded_users: int) -> list[Scenario]:
     """The three figures the Flask original was measured on, at 50 connections."""
     return [
-        Scenario("home", "quarty", "get", "/", description="GET / anonymous"),
+        HOME,
         Scenario(
             "post-known",
             "quarty",

@@ -1,4 +1,5 @@
-"""A fresh, migrated and seeded database for one benchmark run, and its account.
+"""A fresh, migrated and seeded database for one benchmark run, its fake accounts
+and posts, and the bench's own account.
 
 SQLite: a file in the run's temporary folder. PostgreSQL: a throwaway cluster
 (initdb + pg_ctl) on a free loopback port, removed at the end.
@@ -69,23 +70,43 @@ def create_account(
     Run with the server's environment, so that the hash has the cost the
     server checks it at, and no login spends time re-hashing it.
     """
-    command = [
-        str(BIN / "quart"), "--app", "quarty", "users", "create",
-        "--email", email, "--username", username,
-    ]  # fmt: skip
+    _quart(
+        env, workdir, "users", "create", "--email", email, "--username", username,
+        stdin=password + "\n",
+    )  # fmt: skip
+
+
+def add_fake_data(
+    env: Mapping[str, str], workdir: Path, *, accounts: int, posts: int, seed: int
+) -> None:
+    """Add made-up accounts and posts with `quart --app quarty fake`.
+
+    `env` must name a config the command accepts (not production), on the
+    bench's database.
+    """
+    _quart(
+        env, workdir, "fake", "--users", str(accounts), "--posts", str(posts),
+        "--seed", str(seed),
+    )  # fmt: skip
+
+
+def _quart(
+    env: Mapping[str, str], workdir: Path, *args: str, stdin: str | None = None
+) -> None:
     completed = subprocess.run(
-        command,
-        input=password + "\n",
+        [str(BIN / "quart"), "--app", "quarty", *args],
+        input=stdin,
         env=dict(env),
         cwd=workdir,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     if completed.returncode != 0:
+        command = " ".join(args[:2]) if args[0] == "users" else args[0]
         raise RuntimeError(
-            f"`quart --app quarty users create` failed: {completed.stderr.strip()}"
+            f"`quart --app quarty {command}` failed: {completed.stderr.strip()}"
         )
 
 

@@ -25,6 +25,7 @@ def run_bench(tmp_path: Path, *options: str) -> dict[str, Any]:
             str(ROOT / "bench" / "run.py"),
             *("--servers", "hypercorn-uvloop", "--workers", "1"),
             *("--connections", "4", "--duration", "1", "--no-flask"),
+            *("--posts-connections", ""),
             *("--output", str(output)),
             *options,
         ],
@@ -43,19 +44,32 @@ def by_scenario(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {run["scenario"]: run for run in result["runs"]}
 
 
-def test_python_client_drives_the_ceilings_and_the_name_form(tmp_path: Path) -> None:
+def test_python_client_drives_the_ceilings_the_posts_and_the_name_form(
+    tmp_path: Path,
+) -> None:
     result = run_bench(
-        tmp_path, "--generator", "python", "--scenarios", "home,flow-new,not-found"
+        tmp_path,
+        *("--generator", "python"),
+        *("--scenarios", "home,user-posts,post-page,flow-new,not-found"),
     )
     runs = by_scenario(result)
-    assert set(runs) == {"raw-hello", "quart-hello", "home", "flow-new", "not-found"}
+    assert set(runs) == {
+        *("raw-hello", "quart-hello", "home", "user-posts", "post-page"),
+        *("flow-new", "not-found"),
+    }
     for run in runs.values():
         assert run["requests"] > 0
+        # Every page with posts showed them (each response is checked).
         assert run["errors"] == 0, run
+        assert run["server_errors"] == 0, run
         assert run["rss"]["max_worker_kib"] > 0
         # One worker: it did all the server's work.
         assert run["worker_cpu_shares"] == [1.0], run
     assert runs["home"]["of_quart_hello"]["rps"] > 0
+    # `quart --app quarty fake` seeded the accounts and posts the pages show.
+    seeded = result["seeded"]
+    assert (seeded["fake_accounts"], seeded["posts"]) == (100, 1000)
+    assert runs["user-posts"]["description"].startswith("GET /user/<name>")
     flow = runs["flow-new"]
     assert flow["flows"] > 0
     # Every new user's admin mail reached the SMTP sink.
@@ -66,13 +80,17 @@ def test_python_client_drives_the_ceilings_and_the_name_form(tmp_path: Path) -> 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 def test_wrk_script_follows_the_form_and_reads_the_api(tmp_path: Path) -> None:
     result = run_bench(
-        tmp_path, "--generator", "wrk", "--scenarios", "flow-known,api-user"
+        tmp_path, "--generator", "wrk", "--scenarios", "flow-known,api-user,post-page"
     )
     runs = by_scenario(result)
     assert runs["flow-known"]["flows"] > 0
     assert runs["flow-known"]["errors"] == 0
-    assert runs["api-user"]["requests"] > 0
-    assert runs["api-user"]["errors"] == 0
+    for name in ("api-user", "post-page"):
+        assert runs[name]["requests"] > 0
+        assert runs[name]["errors"] == 0
+    # Checked in Lua: every post page showed its post; 5xx were looked for.
+    assert runs["post-page"]["checked"] is True
+    assert runs["post-page"]["server_errors"] == 0
     assert result["meta"]["generator"] == "wrk"
 
 
@@ -88,33 +106,46 @@ def test_wrk_script_follows_the_form_and_reads_the_api(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_logins_and_the_signed_in_home_page(tmp_path: Path, generator: str) -> None:
+def test_logins_the_signed_in_home_page_and_writing_posts(
+    tmp_path: Path, generator: str
+) -> None:
     # Two connections: a login hashes at the production cost, and a busy
     # machine must still finish one (a login run lasts 10 s at least).
     result = run_bench(
         tmp_path,
-        *("--generator", generator, "--scenarios", "login,home-logged-in"),
+        *("--generator", generator),
+        *("--scenarios", "login,home-logged-in,write-post"),
         *("--connections", "2", "--duration", "3"),
     )
     runs = by_scenario(result)
-    assert set(runs) == {"raw-hello", "quart-hello", "login", "home-logged-in"}
-    login, home = runs["login"], runs["home-logged-in"]
+    assert set(runs) == {
+        *("raw-hello", "quart-hello", "login", "home-logged-in", "write-post")
+    }
+    login, home, write = runs["login"], runs["home-logged-in"], runs["write-post"]
     # Every response was what a browser expects: a form, then a redirect
-    # home; the greeting by name on every GET /, never the name form.
+    # home; the greeting by name and the posts on every GET /, never the
+    # name form; each post redirected home.
     assert login["flows"] > 0, login
     assert login["flow_unit"] == "logins"
     assert home["requests"] > 0
-    for run in (login, home):
+    assert write["requests"] > 0
+    # The posts are in the database, not only claimed by the redirects.
+    assert write["new_posts"] >= write["requests"], write
+    for run in (login, home, write):
         assert run["errors"] == 0, run
         assert run["timeouts"] == 0, run
     checks = {check["target"]: check for check in result["targets"]}
     assert checks["peak RSS per worker in logins (no target)"]["met"] is None
 
 
-def _bench_report(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """bench/report.py, imported as the bench's scripts import each other."""
+def _bench_module(monkeypatch: pytest.MonkeyPatch, name: str) -> Any:
+    """bench/<name>.py, imported as the bench's scripts import each other."""
     monkeypatch.syspath_prepend(str(ROOT / "bench"))
-    return importlib.import_module("report")
+    return importlib.import_module(name)
+
+
+def _bench_report(monkeypatch: pytest.MonkeyPatch) -> Any:
+    return _bench_module(monkeypatch, "report")
 
 
 def _run(scenario: str, rps: float, shares: list[float]) -> dict[str, Any]:
@@ -166,3 +197,67 @@ def test_the_memory_target_leaves_the_logins_out(
     assert checks["peak RSS per worker < 80 MiB"]["met"] is True
     apart = checks["peak RSS per worker in logins (no target)"]
     assert (apart["value"], apart["met"]) == ("400.0 MiB", None)
+
+
+def test_pages_with_posts_run_at_50_and_1000_connections_beside_the_ceiling(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    run = _bench_module(monkeypatch, "run")
+    measure = _bench_module(monkeypatch, "measure")
+    scenarios = _bench_module(monkeypatch, "scenarios")
+    bench = measure.Bench(run.parse_args(["--connections", "10,100"]), tmp_path)
+    every = {
+        s.name: s
+        for s in scenarios.quarty_scenarios(seeded_users=1, api_pages=1)
+        + scenarios.account_scenarios()
+    }
+    for name in ("home", "home-logged-in", "user-posts", "post-page", "write-post"):
+        assert {50, 1000} <= set(bench.levels(every[name])), name
+    assert bench.levels(every["api-user"]) == [10, 100]
+    # The ceilings run at every level, for p99 and req/s as their multiples.
+    assert bench.ceiling_levels() == [10, 50, 100, 1000]
+    only_api = measure.Bench(
+        run.parse_args(["--connections", "10", "--scenarios", "api-user"]), tmp_path
+    )
+    assert only_api.ceiling_levels() == [10, 50]
+
+
+def test_lua_checks_every_text_and_each_writes_redirect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loadgen = _bench_module(monkeypatch, "loadgen")
+    scenarios = {
+        s.name: s for s in _bench_module(monkeypatch, "scenarios").account_scenarios()
+    }
+    home = loadgen.lua_config(scenarios["home-logged-in"])
+    assert 'expect_texts = {"Hello, benchuser!", "Permalink"}' in home
+    assert "check_status = true" in home
+    # wrk's own rule would count a 200 (the form again, the post not written)
+    # as a success.
+    assert "check_status = true" in loadgen.lua_config(scenarios["write-post"])
+
+
+def test_failed_requests_are_told_apart_in_the_notes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    report = _bench_report(monkeypatch)
+    failed = {
+        **_run("write-post", 300, [0.5, 0.5]),
+        **{"errors": 8, "timeouts": 1, "server_errors": 3, "dropped": 4},
+    }
+    assert "errors: 3 5xx, 4 dropped, 1 other" in report.format_row(failed)
+    # wrk without a Lua check does not tell 5xx from other statuses.
+    unchecked = {**failed, "server_errors": None}
+    assert "errors: 4 dropped, 4 other" in report.format_row(unchecked)
+    timed_out = {**_run("home", 300, [0.5, 0.5]), "timeouts": 5}
+    assert "errors:" not in report.format_row(timed_out)
+
+
+def test_runs_shorter_than_the_timeout_say_timeouts_cannot_show(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    report = _bench_report(monkeypatch)
+    warning = report.cut_off_warning(duration=3, timeout=5, levels=[10, 1000])
+    assert "neither timed out nor counted" in warning
+    assert not report.cut_off_warning(duration=10, timeout=5, levels=[1000])
+    assert not report.cut_off_warning(duration=3, timeout=5, levels=[10, 100])

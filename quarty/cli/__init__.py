@@ -1,5 +1,5 @@
-"""`quart --app quarty …` commands: deploy, users, roles and mail (shell is an
-entry point)."""
+"""`quart --app quarty …` commands: deploy, users, roles, mail and fake (shell is
+an entry point)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from quart import Quart
 
 def init_app(app: Quart) -> None:
     """Add quarty's commands to the app's CLI."""
-    from quarty.cli import deploy, mail, roles, users
+    from quarty.cli import deploy, fake, mail, roles, users
 
     deploy.init_app(app)
     users.init_app(app)
     roles.init_app(app)
     mail.init_app(app)
+    fake.init_app(app)
