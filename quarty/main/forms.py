@@ -29,6 +29,7 @@ from quarty.models import (
     Role,
 )
 from quarty.services.accounts import clean_username
+from quarty.services.posts import InvalidPostError, clean_body
 from quarty.web.forms import QuartForm
 
 
@@ -125,3 +126,19 @@ class EditProfileAdminForm(QuartForm):
             clean_username(username)
         except ValueError as exc:
             raise ValidationError(f"The name {exc}.") from None
+
+
+class PostForm(QuartForm):
+    """A new post, or an edit of one: Markdown, at most POST_BODY_MAX_LENGTH long."""
+
+    body = TextAreaField(
+        "What's on your mind?", validators=[DataRequired()], render_kw={"rows": 5}
+    )
+    submit = SubmitField("Submit")
+
+    def validate_body(self, field: TextAreaField) -> None:
+        """The service's rules (length, NUL, valid text), with its messages."""
+        try:
+            clean_body(str(field.data))
+        except InvalidPostError as invalid:
+            raise ValidationError(str(invalid)) from None

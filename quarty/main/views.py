@@ -1,28 +1,57 @@
-"""Routes of the main pages."""
+"""Routes of the main pages: home, profiles and their edits (posts: main.posts)."""
 
 from __future__ import annotations
 
-from quart import abort, flash, redirect, render_template, session, url_for
+from quart import abort, flash, redirect, render_template, request, session, url_for
 from quart.typing import ResponseReturnValue
 from quart_auth import login_required
+from werkzeug.exceptions import Forbidden
 
 from quarty.auth.signin import current_user, signed_in_account
 from quarty.db import get_session
 from quarty.main import bp
-from quarty.main.forms import EditProfileAdminForm, EditProfileForm, NameForm
+from quarty.main.forms import EditProfileAdminForm, EditProfileForm, NameForm, PostForm
+from quarty.main.posts import post_links, posts_page
+from quarty.models import Permission
 from quarty.services import profiles
 from quarty.services.accounts import register_name
 from quarty.services.auth import EmailTakenError, UsernameTakenError
+from quarty.services.posts import InvalidPostError, create_post
 from quarty.services.roles import list_roles
-from quarty.web.decorators import admin_required
+from quarty.web.decorators import INSUFFICIENT_PERMISSIONS, admin_required
 
 
 @bp.route("/", methods=["GET", "POST"])
 async def index() -> ResponseReturnValue:
-    """The name form for visitors; a signed-in user is greeted by name."""
+    """The posts; above them the post form for a writer, the name form for a visitor."""
     account = await current_user.load()
-    if account is not None:
-        return await render_template("main/index.html", account=account)
+    if account is None:
+        return await _visitor_index()
+    form = None
+    if account.can(Permission.WRITE):
+        form = await PostForm.from_request()
+        if form.validate_on_submit():
+            try:
+                await create_post(
+                    get_session(), author_id=account.id, body=str(form.body.data)
+                )
+            except InvalidPostError as invalid:  # the form checks the same
+                form.body.errors = [*form.body.errors, str(invalid)]
+            else:
+                return redirect(url_for("main.index"))
+    elif request.method == "POST":
+        # Refused out loud: a post that silently vanished would look lost.
+        raise Forbidden(INSUFFICIENT_PERMISSIONS)
+    return await render_template(
+        "main/index.html",
+        viewer=account,
+        form=form,
+        page=await posts_page(),
+        links=post_links(),
+    )
+
+
+async def _visitor_index() -> ResponseReturnValue:
     form = await NameForm.from_request()
     if form.validate_on_submit():
         name = str(form.name.data)
@@ -37,20 +66,27 @@ async def index() -> ResponseReturnValue:
         form=form,
         name=session.get("name"),
         known=session.get("known", False),
+        page=await posts_page(),
+        links=post_links(),
     )
 
 
 @bp.route("/user/<username>")
 async def user(username: str) -> ResponseReturnValue:
-    """A user's profile; a name-only user is greeted by name."""
+    """A user's profile and posts; a name-only user is greeted by name."""
     profile = await profiles.get_profile(get_session(), username=username)
     if profile is None:
         abort(404)
+    if not profile.is_account:  # who cannot log in has written nothing
+        return await render_template("main/user.html", user=profile)
     account = await current_user.load()
     return await render_template(
         "main/user.html",
         user=profile,
         is_owner=account is not None and account.id == profile.id,
+        viewer=account,
+        page=await posts_page(author_id=profile.id),
+        links=post_links(),
     )
 
 

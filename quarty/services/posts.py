@@ -98,8 +98,11 @@ async def list_posts(
     """Page `page` of every post, or of one author's, newest first.
 
     The total rides along each row as a scalar subquery: one query, and a
-    second only for a page past the end, which has no rows to carry it.
+    second only for a page past the end, which has no rows to carry it (an
+    empty first page needs none: the list is empty).
     """
+    if page < 1 or per_page < 1:
+        raise ValueError(f"no page {page} of {per_page} posts: both start at 1")
     total = _count(author_id).scalar_subquery().label("total")
     query = _POSTS.add_columns(total).order_by(*_NEWEST_FIRST)
     if author_id is not None:
@@ -108,6 +111,8 @@ async def list_posts(
     rows = (await session.execute(query.offset(offset).limit(per_page))).all()
     if rows:
         count = rows[0].total
+    elif offset == 0:
+        count = 0
     else:
         count = (await session.execute(_count(author_id))).scalar_one()
     return Page([_view_of(row) for row in rows], page, per_page, count)
