@@ -28,7 +28,9 @@ FORM_PAGE = '{% import "_form.html" as forms %}{{ forms.render_form(form, action
 
 
 async def test_layout_links_follow_the_root_path(client: QuartClient) -> None:
-    mounted = await (await client.get("/", root_path="/quarty")).get_data(True)
+    response = await client.get("/quarty/", root_path="/quarty")
+    assert response.status_code == 200
+    mounted = await response.get_data(True)
     plain = await (await client.get("/")).get_data(True)
     assert 'href="/quarty/static/css/quarty.css"' in mounted
     assert 'src="/quarty/static/js/moment.js"' in mounted

@@ -1,7 +1,10 @@
-"""The HTML pages: the name form and the user greeting."""
+"""The HTML pages: home with the name form and the posts, profiles, posts."""
 
 from quart import Blueprint
 
-bp = Blueprint("main", __name__)
+from quarty.main import cards
 
-from quarty.main import views  # noqa: E402, F401  - routes register on bp
+bp = Blueprint("main", __name__)
+cards.register(bp)
+
+from quarty.main import posts, views  # noqa: E402, F401  - routes register on bp

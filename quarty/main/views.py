@@ -11,7 +11,7 @@ from quarty.auth.signin import current_user, signed_in_account
 from quarty.db import get_session
 from quarty.main import bp
 from quarty.main.forms import EditProfileAdminForm, EditProfileForm, NameForm, PostForm
-from quarty.main.posts import post_links, posts_page
+from quarty.main.posts import posts_page
 from quarty.models import Permission
 from quarty.services import profiles
 from quarty.services.accounts import register_name
@@ -47,7 +47,6 @@ async def index() -> ResponseReturnValue:
         viewer=account,
         form=form,
         page=await posts_page(),
-        links=post_links(),
     )
 
 
@@ -67,7 +66,6 @@ async def _visitor_index() -> ResponseReturnValue:
         name=session.get("name"),
         known=session.get("known", False),
         page=await posts_page(),
-        links=post_links(),
     )
 
 
@@ -86,7 +84,6 @@ async def user(username: str) -> ResponseReturnValue:
         is_owner=account is not None and account.id == profile.id,
         viewer=account,
         page=await posts_page(author_id=profile.id),
-        links=post_links(),
     )
 
 
