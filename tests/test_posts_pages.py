@@ -187,14 +187,16 @@ async def test_a_bad_body_shows_the_form_again_with_its_error_and_text(
     assert await stored_posts(session) == []
 
 
-async def test_the_longest_body_is_a_post(
-    client: QuartClient, session: AsyncSession, people: People
+@pytest.mark.parametrize("character", ["c", "é", "\U0001f600"])
+async def test_the_longest_body_is_a_post_in_any_script(
+    client: QuartClient, session: AsyncSession, people: People, character: str
 ) -> None:
+    # Form-encoded, a 4-byte character takes 12 bytes: the request is 240 KB.
     await log_in(client)
-    response = await write(client, "c" * POST_BODY_MAX_LENGTH)
+    response = await write(client, character * POST_BODY_MAX_LENGTH)
     assert response.status_code == 302
     (post,) = await stored_posts(session)
-    assert len(post.body) == POST_BODY_MAX_LENGTH
+    assert post.body == character * POST_BODY_MAX_LENGTH
 
 
 async def test_markdown_is_rendered_and_scripts_and_handlers_never_reach_a_page(
