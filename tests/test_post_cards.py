@@ -16,6 +16,7 @@ from quarty.db import writing
 from quarty.main.cards import CARD_TEMPLATE
 from quarty.models import User
 from quarty.services import posts, roles
+from quarty.services.auth import Account
 from quarty.web.fragments import fragment_cache
 from tests.accounts import create_account, log_in, page_text, submit
 from tests.helpers import client_of
@@ -29,13 +30,19 @@ def app_settings(app_settings: dict[str, object]) -> dict[str, object]:
 
 
 @pytest.fixture
-async def post_id(app: Quart, session: AsyncSession) -> int:
-    """A post by ada, with bob and root (an administrator) about."""
+async def ada(app: Quart, session: AsyncSession) -> Account:
+    """ada, with bob and root (an administrator) about."""
     await roles.insert_default_roles(session)
     ada = await create_account(app)
     await create_account(app, email="bob@example.com", username="bob")
     await create_account(app, email=ADMIN_EMAIL, username="root")
-    post = await posts.create_post(session, author_id=ada.id, body="*first* words")
+    return ada
+
+
+@pytest.fixture
+async def post_id(session: AsyncSession, ada: Account) -> int:
+    """A post by ada."""
+    post = await posts.create_post(session, author=ada, body="*first* words")
     return post.id
 
 
@@ -92,17 +99,13 @@ async def test_a_card_kept_at_one_mount_point_is_not_shown_at_another(
 
 
 async def test_the_cache_keeps_within_its_budget_and_still_renders_every_card(
-    app: Quart, client: QuartClient, session: AsyncSession, post_id: int
+    app: Quart, client: QuartClient, session: AsyncSession, ada: Account, post_id: int
 ) -> None:
     async with app.app_context():
         cards = fragment_cache(CARD_TEMPLATE)
     cards.max_characters = 6_000  # a handful of cards
-    first = await posts.get_post(session, post_id)
-    assert first is not None
     for number in range(30):
-        await posts.create_post(
-            session, author_id=first.author_id, body=f"post {number}"
-        )
+        await posts.create_post(session, author=ada, body=f"post {number}")
     for page in (1, 2, 1):
         html = await page_text(client, f"/?page={page}")
         assert html.count('<li class="post">') == (20 if page == 1 else 11)

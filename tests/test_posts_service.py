@@ -19,35 +19,40 @@ from tests.accounts import create_account
 
 
 @pytest.fixture
-async def author_id(app: Quart, session: AsyncSession) -> int:
+async def author(app: Quart, session: AsyncSession) -> Account:
     await insert_default_roles(session)
     await session.commit()
-    return (await create_account(app)).id
+    return await create_account(app)
 
 
 async def test_a_new_post_is_stored_with_its_html_and_author(
-    session: AsyncSession, author_id: int
+    session: AsyncSession, author: Account
 ) -> None:
     before = datetime.now(UTC)
     post = await posts.create_post(
-        session, author_id=author_id, body="Hi **all** <script>x()</script>"
+        session, author=author, body="Hi **all** <script>x()</script>"
     )
     assert post.body == "Hi **all** <script>x()</script>"
     assert post.body_html == "<p>Hi <strong>all</strong> </p>\n"
-    assert (post.author_id, post.author_username) == (author_id, "ada")
+    assert (post.author_id, post.author_username) == (author.id, "ada")
     assert before <= post.timestamp <= datetime.now(UTC)
     assert await posts.get_post(session, post.id) == post
 
 
 async def test_an_edit_replaces_body_and_html_and_keeps_the_time(
-    session: AsyncSession, author_id: int
+    session: AsyncSession, author: Account
 ) -> None:
-    post = await posts.create_post(session, author_id=author_id, body="first")
-    edited = await posts.update_post(session, post_id=post.id, body="*second*")
+    post = await posts.create_post(session, author=author, body="first")
+    edited = await posts.update_post(
+        session, editor=author, post_id=post.id, body="*second*"
+    )
     assert edited is not None
     assert (edited.body, edited.body_html) == ("*second*", "<p><em>second</em></p>\n")
     assert edited.timestamp == post.timestamp
-    assert await posts.update_post(session, post_id=post.id + 1, body="x") is None
+    assert (
+        await posts.update_post(session, editor=author, post_id=post.id + 1, body="x")
+        is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -61,26 +66,26 @@ async def test_an_edit_replaces_body_and_html_and_keeps_the_time(
     ],
 )
 async def test_bodies_that_cannot_be_posts_are_refused_and_nothing_is_written(
-    session: AsyncSession, author_id: int, body: str, message: str
+    session: AsyncSession, author: Account, body: str, message: str
 ) -> None:
     with pytest.raises(posts.InvalidPostError, match=message):
-        await posts.create_post(session, author_id=author_id, body=body)
-    post = await posts.create_post(session, author_id=author_id, body="kept")
+        await posts.create_post(session, author=author, body=body)
+    post = await posts.create_post(session, author=author, body="kept")
     with pytest.raises(posts.InvalidPostError, match=message):
-        await posts.update_post(session, post_id=post.id, body=body)
+        await posts.update_post(session, editor=author, post_id=post.id, body=body)
     assert (await posts.get_post(session, post.id)) == post
     assert (await session.execute(select(Post.id))).scalars().all() == [post.id]
 
 
 async def test_the_longest_body_is_accepted_and_line_ends_are_unified(
-    session: AsyncSession, author_id: int
+    session: AsyncSession, author: Account
 ) -> None:
     longest = await posts.create_post(
-        session, author_id=author_id, body="a" * POST_BODY_MAX_LENGTH
+        session, author=author, body="a" * POST_BODY_MAX_LENGTH
     )
     assert len(longest.body) == POST_BODY_MAX_LENGTH
     # A browser's textarea sends CRLF; two of them count as two characters.
-    crlf = await posts.create_post(session, author_id=author_id, body="one\r\ntwo")
+    crlf = await posts.create_post(session, author=author, body="one\r\ntwo")
     assert crlf.body == "one\ntwo"
 
 
@@ -102,9 +107,9 @@ async def _add_posts(session: AsyncSession, author_id: int, count: int) -> None:
 
 
 async def test_pages_run_newest_first_and_past_the_end_is_empty(
-    session: AsyncSession, author_id: int
+    session: AsyncSession, author: Account
 ) -> None:
-    await _add_posts(session, author_id, 45)
+    await _add_posts(session, author.id, 45)
     first = await posts.list_posts(session, page=1, per_page=20)
     third = await posts.list_posts(session, page=3, per_page=20)
     past = await posts.list_posts(session, page=4, per_page=20)
@@ -118,7 +123,7 @@ async def test_pages_run_newest_first_and_past_the_end_is_empty(
 
 
 async def test_posts_written_in_the_same_instant_keep_a_stable_order(
-    session: AsyncSession, author_id: int
+    session: AsyncSession, author: Account
 ) -> None:
     moment = datetime(2026, 6, 1, tzinfo=UTC)
     async with writing(session):
@@ -126,7 +131,7 @@ async def test_posts_written_in_the_same_instant_keep_a_stable_order(
             insert(Post),
             [
                 {
-                    "author_id": author_id,
+                    "author_id": author.id,
                     "body": str(n),
                     "body_html": "",
                     "timestamp": moment,
@@ -139,11 +144,11 @@ async def test_posts_written_in_the_same_instant_keep_a_stable_order(
 
 
 async def test_an_authors_page_has_only_their_posts(
-    app: Quart, session: AsyncSession, author_id: int
+    app: Quart, session: AsyncSession, author: Account
 ) -> None:
     other = await create_account(app, email="bo@example.com", username="bo")
-    await _add_posts(session, author_id, 3)
-    await posts.create_post(session, author_id=other.id, body="by bo")
+    await _add_posts(session, author.id, 3)
+    await posts.create_post(session, author=other, body="by bo")
     page = await posts.list_posts(session, page=1, per_page=20, author_id=other.id)
     assert [(post.body, post.author_username) for post in page.items] == [
         ("by bo", "bo")
@@ -154,15 +159,33 @@ async def test_an_authors_page_has_only_their_posts(
 
 
 async def test_deleting_an_author_deletes_their_posts_only(
-    app: Quart, session: AsyncSession, author_id: int
+    app: Quart, session: AsyncSession, author: Account
 ) -> None:
     other = await create_account(app, email="bo@example.com", username="bo")
-    await _add_posts(session, author_id, 3)
-    kept = await posts.create_post(session, author_id=other.id, body="by bo")
+    await _add_posts(session, author.id, 3)
+    kept = await posts.create_post(session, author=other, body="by bo")
     async with writing(session):
-        await session.execute(delete(User).where(User.id == author_id))
+        await session.execute(delete(User).where(User.id == author.id))
     remaining = await posts.list_posts(session, page=1, per_page=20)
     assert [post.id for post in remaining.items] == [kept.id]
+
+
+async def test_the_service_refuses_who_may_not_write_or_edit(
+    app: Quart, session: AsyncSession, author: Account
+) -> None:
+    post = await posts.create_post(session, author=author, body="mine")
+    reader = author._replace(permissions=Permission.FOLLOW | Permission.COMMENT)
+    with pytest.raises(posts.NotAllowedError):
+        await posts.create_post(session, author=reader, body="not allowed")
+    other = await create_account(app, email="bo@example.com", username="bo")
+    with pytest.raises(posts.NotAllowedError):
+        await posts.update_post(session, editor=other, post_id=post.id, body="hijack")
+    # An administrator may; the author may even without WRITE, as in the book.
+    admin = other._replace(permissions=Permission(31))
+    assert await posts.update_post(session, editor=admin, post_id=post.id, body="a")
+    assert await posts.update_post(session, editor=reader, post_id=post.id, body="b")
+    stored = await posts.list_posts(session, page=1, per_page=20)
+    assert [p.body for p in stored.items] == ["b"]
 
 
 def test_only_the_author_or_an_administrator_may_edit() -> None:

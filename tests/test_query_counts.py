@@ -147,13 +147,13 @@ async def _posts_store(app: Quart) -> None:
     async with app_database(app).sessionmaker() as session:
         await roles_service.insert_default_roles(session)
     authors = [
-        (await create_account(app, email=f"{name}@example.com", username=name)).id
+        await create_account(app, email=f"{name}@example.com", username=name)
         for name in ("ada", "bob", "cy")
     ]
     async with app_database(app).sessionmaker() as session:
         for index in range(POSTS):
             await posts_service.create_post(
-                session, author_id=authors[index % 3], body=f"post *{index}*"
+                session, author=authors[index % 3], body=f"post *{index}*"
             )
 
 

@@ -67,9 +67,12 @@ async def get_post(post_id: int) -> PostPublic:
 @documents_errors(400, 413, 415)
 async def create_post(data: PostWrite) -> tuple[PostPublic, int, LocationHeader]:
     """Write a post as the caller."""
-    post = await posts.create_post(
-        get_session(), author_id=current_account().id, body=data.body
-    )
+    try:
+        post = await posts.create_post(
+            get_session(), author=current_account(), body=data.body
+        )
+    except posts.NotAllowedError as refused:  # the role changed meanwhile
+        raise Forbidden(str(refused)) from None
     location = url_for("api.get_post", post_id=post.id, _external=True)
     return post_public(post), 201, LocationHeader(location=location)
 
@@ -86,7 +89,12 @@ async def update_post(post_id: int, data: PostWrite) -> PostPublic:
     session = get_session()
     if not posts.may_edit(current_account(), await _post_or_404(post_id)):
         raise Forbidden("Insufficient permissions")
-    post = await posts.update_post(session, post_id=post_id, body=data.body)
+    try:
+        post = await posts.update_post(
+            session, editor=current_account(), post_id=post_id, body=data.body
+        )
+    except posts.NotAllowedError as refused:  # the role changed meanwhile
+        raise Forbidden(str(refused)) from None
     if post is None:  # deleted since it was read
         raise NotFound(f"There is no post with id {post_id}.")
     return post_public(post)

@@ -70,10 +70,12 @@ async def edit_post(post_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             updated = await posts.update_post(
-                db, post_id=post_id, body=str(form.body.data)
+                db, editor=account, post_id=post_id, body=str(form.body.data)
             )
         except posts.InvalidPostError as invalid:  # the form checks the same
             form.body.errors = [*form.body.errors, str(invalid)]
+        except posts.NotAllowedError as refused:  # the role changed meanwhile
+            raise Forbidden(str(refused)) from None
         else:
             if updated is None:  # deleted since it was loaded
                 abort(404)

@@ -16,7 +16,7 @@ from quarty.models import Permission
 from quarty.services import profiles
 from quarty.services.accounts import register_name
 from quarty.services.auth import EmailTakenError, UsernameTakenError
-from quarty.services.posts import InvalidPostError, create_post
+from quarty.services.posts import InvalidPostError, NotAllowedError, create_post
 from quarty.services.roles import list_roles
 from quarty.web.decorators import INSUFFICIENT_PERMISSIONS, admin_required
 
@@ -33,10 +33,12 @@ async def index() -> ResponseReturnValue:
         if form.validate_on_submit():
             try:
                 await create_post(
-                    get_session(), author_id=account.id, body=str(form.body.data)
+                    get_session(), author=account, body=str(form.body.data)
                 )
             except InvalidPostError as invalid:  # the form checks the same
                 form.body.errors = [*form.body.errors, str(invalid)]
+            except NotAllowedError as refused:  # the role changed meanwhile
+                raise Forbidden(str(refused)) from None
             else:
                 return redirect(url_for("main.index"))
     elif request.method == "POST":

@@ -24,6 +24,13 @@ class InvalidPostError(ValueError):
     """A body that cannot be a post; str() says why, for the writer."""
 
 
+class NotAllowedError(PermissionError):
+    """The account may not make this change (the pages and the API check first)."""
+
+    def __init__(self) -> None:
+        super().__init__("Insufficient permissions")
+
+
 class PostView(NamedTuple):
     """A post as pages and the API show it, with what they show of its author."""
 
@@ -124,11 +131,17 @@ async def get_post(session: AsyncSession, post_id: int) -> PostView | None:
     return None if row is None else _view_of(row)
 
 
-async def create_post(session: AsyncSession, *, author_id: int, body: str) -> PostView:
-    """Write a new post now; InvalidPostError if the body cannot be one."""
+async def create_post(session: AsyncSession, *, author: Account, body: str) -> PostView:
+    """Write a new post by `author` now.
+
+    NotAllowedError unless the author's role may write; InvalidPostError if
+    the body cannot be a post.
+    """
+    if not author.can(Permission.WRITE):
+        raise NotAllowedError
     text = clean_body(body)
     html = await render_markdown(text)
-    return await run_to_completion(_insert(session, author_id, text, html))
+    return await run_to_completion(_insert(session, author.id, text, html))
 
 
 async def _insert(
@@ -149,18 +162,27 @@ async def _insert(
 
 
 async def update_post(
-    session: AsyncSession, *, post_id: int, body: str
+    session: AsyncSession, *, editor: Account, post_id: int, body: str
 ) -> PostView | None:
-    """Replace a post's body, keeping its time; None if there is no such post."""
+    """Replace a post's body, keeping its time; None if there is no such post.
+
+    NotAllowedError unless `editor` wrote it or is an administrator (see
+    `may_edit`); InvalidPostError if the body cannot be a post.
+    """
     text = clean_body(body)
     html = await render_markdown(text)
-    return await run_to_completion(_update(session, post_id, text, html))
+    return await run_to_completion(_update(session, editor, post_id, text, html))
 
 
 async def _update(
-    session: AsyncSession, post_id: int, text: str, html: str
+    session: AsyncSession, editor: Account, post_id: int, text: str, html: str
 ) -> PostView | None:
     async with writing(session):
+        post = await get_post(session, post_id)
+        if post is None:
+            return None
+        if not may_edit(editor, post):
+            raise NotAllowedError
         await session.execute(
             update(Post).where(Post.id == post_id).values(body=text, body_html=html)
         )
