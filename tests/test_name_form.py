@@ -165,11 +165,12 @@ async def test_csrf_refusal_is_json_for_json_clients(client: QuartClient) -> Non
 
 
 async def test_body_over_the_limit_is_refused_with_413(
-    client: QuartClient, session: AsyncSession
+    app: Quart, client: QuartClient, session: AsyncSession
 ) -> None:
     token = await get_csrf_token(client)
+    padding = "x" * app.config["MAX_CONTENT_LENGTH"]
     response = await client.post(
-        "/", form={"name": "big", "csrf_token": token, "padding": "x" * 100_000}
+        "/", form={"name": "big", "csrf_token": token, "padding": padding}
     )
     assert response.status_code == 413
     assert await count_users(session) == 0
