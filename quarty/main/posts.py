@@ -35,13 +35,16 @@ def page_number() -> int:
     return min(max(number, 1), MAX_ID)
 
 
-async def posts_page(*, author_id: int | None = None) -> Page[posts.PostView]:
+async def posts_page(
+    *, author_id: int | None = None, known_total: int | None = None
+) -> Page[posts.PostView]:
     """The page of posts this request asks for: everyone's or one author's."""
     return await posts.list_posts(
         get_session(),
         page=page_number(),
         per_page=current_app.config["QUARTY_POSTS_PER_PAGE"],
         author_id=author_id,
+        known_total=known_total,
     )
 
 

@@ -85,7 +85,8 @@ async def user(username: str) -> ResponseReturnValue:
         user=profile,
         is_owner=account is not None and account.id == profile.id,
         viewer=account,
-        page=await posts_page(author_id=profile.id),
+        # The profile counted the posts: a page past the end needs no count.
+        page=await posts_page(author_id=profile.id, known_total=profile.post_count),
     )
 
 

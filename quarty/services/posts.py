@@ -101,12 +101,14 @@ async def list_posts(
     page: int,
     per_page: int,
     author_id: int | None = None,
+    known_total: int | None = None,
 ) -> Page[PostView]:
     """Page `page` of every post, or of one author's, newest first.
 
     The total rides along each row as a scalar subquery: one query, and a
     second only for a page past the end, which has no rows to carry it (an
-    empty first page needs none: the list is empty).
+    empty first page needs none: the list is empty), unless the caller
+    already knows it (`known_total`, as a profile does).
     """
     if page < 1 or per_page < 1:
         raise ValueError(f"no page {page} of {per_page} posts: both start at 1")
@@ -120,6 +122,8 @@ async def list_posts(
         count = rows[0].total
     elif offset == 0:
         count = 0
+    elif known_total is not None:
+        count = known_total
     else:
         count = (await session.execute(_count(author_id))).scalar_one()
     return Page([_view_of(row) for row in rows], page, per_page, count)
