@@ -1,6 +1,7 @@
 """The typed ORM models, a module per domain; importing this registers them all."""
 
 from quarty.models.base import Base
+from quarty.models.follow import Follow
 from quarty.models.outbox import OutboxMessage
 from quarty.models.post import POST_BODY_MAX_LENGTH, Post
 from quarty.models.token import ApiToken
@@ -33,6 +34,7 @@ __all__ = [
     "USERNAME_PATTERN",
     "ApiToken",
     "Base",
+    "Follow",
     "OutboxMessage",
     "Permission",
     "Post",
