@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +18,7 @@ from quarty.db import run_to_completion, writing
 from quarty.mail.outbox import as_utc
 from quarty.models import Follow, Permission, User
 from quarty.services.auth import Account
-from quarty.services.paging import Page
+from quarty.services.paging import Page, read_page
 from quarty.services.posts import NotAllowedError
 
 
@@ -110,7 +110,9 @@ async def is_following(
     return (await session.execute(query)).first() is not None
 
 
-def _listing(user_id: int, *, followers: bool) -> tuple[Select[Any], Select[Any]]:
+def _listing(
+    user_id: int, *, followers: bool
+) -> tuple[Select[int, str, str, datetime], Select[int]]:
     # Followers of user_id: the other side is follower_id; followed: followed_id.
     mine, theirs = (
         (Follow.followed_id, Follow.follower_id)
@@ -122,7 +124,6 @@ def _listing(user_id: int, *, followers: bool) -> tuple[Select[Any], Select[Any]
         select(User.id, User.username, User.avatar_hash, Follow.timestamp)
         .join(User, User.id == theirs)
         .where(mine == user_id)
-        .add_columns(count.scalar_subquery().label("total"))
         .order_by(Follow.timestamp.desc(), theirs.desc())
     )
     return rows, count
@@ -136,20 +137,11 @@ async def list_follows(
     page: int,
     per_page: int,
 ) -> Page[FollowView]:
-    """Who follows `user_id` (followers=True) or whom they follow, newest first.
-
-    One query with the total, a second only for a page past the end.
-    """
-    if page < 1 or per_page < 1:
-        raise ValueError(f"no page {page} of {per_page}: both start at 1")
+    """Who follows `user_id` (followers=True) or whom they follow, newest first:
+    one query with the total (see `read_page`)."""
     rows_query, count_query = _listing(user_id, followers=followers)
-    offset = (page - 1) * per_page
-    rows = (await session.execute(rows_query.offset(offset).limit(per_page))).all()
-    if rows:
-        total = rows[0].total
-    elif offset == 0:
-        total = 0
-    else:
-        total = (await session.execute(count_query)).scalar_one()
+    rows, total = await read_page(
+        session, rows_query, count_query, page=page, per_page=per_page
+    )
     items = [FollowView(r[0], r[1], r[2], as_utc(r[3])) for r in rows]
     return Page(items, page, per_page, total)

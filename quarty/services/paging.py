@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, TypeVarTuple
+
+from sqlalchemy import Row, Select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
+Columns = TypeVarTuple("Columns")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +79,33 @@ class Page(Generic[T]):
         if right_start > mid_end:
             yield None
         yield from range(right_start, last + 1)
+
+
+async def read_page(
+    session: AsyncSession,
+    rows: Select[*Columns],
+    count: Select[int],
+    *,
+    page: int,
+    per_page: int,
+    known_total: int | None = None,
+) -> tuple[Sequence[Row[*Columns]], int]:
+    """Page `page` of the ordered `rows`, and how many `count` says there are.
+
+    The total rides along each row as a scalar subquery: one query, and a
+    second only for a page past the end, which has no rows to carry it (an
+    empty first page needs none: the list is empty), unless the caller
+    already knows it (`known_total`, as a profile does).
+    """
+    if page < 1 or per_page < 1:
+        raise ValueError(f"no page {page} of {per_page}: both start at 1")
+    offset = (page - 1) * per_page
+    with_total = rows.add_columns(count.scalar_subquery().label("total"))
+    found = (await session.execute(with_total.offset(offset).limit(per_page))).all()
+    if found:
+        return found, int(found[0].total)
+    if offset == 0:
+        return found, 0
+    if known_total is not None:
+        return found, known_total
+    return found, int((await session.execute(count)).scalar_one())

@@ -16,7 +16,7 @@ from quarty.db import run_to_completion, writing
 from quarty.mail.outbox import as_utc
 from quarty.models import POST_BODY_MAX_LENGTH, Permission, Post, User
 from quarty.services.auth import Account
-from quarty.services.paging import Page
+from quarty.services.paging import Page, read_page
 from quarty.text.markdown import render_markdown
 
 
@@ -103,30 +103,20 @@ async def list_posts(
     author_id: int | None = None,
     known_total: int | None = None,
 ) -> Page[PostView]:
-    """Page `page` of every post, or of one author's, newest first.
-
-    The total rides along each row as a scalar subquery: one query, and a
-    second only for a page past the end, which has no rows to carry it (an
-    empty first page needs none: the list is empty), unless the caller
-    already knows it (`known_total`, as a profile does).
-    """
-    if page < 1 or per_page < 1:
-        raise ValueError(f"no page {page} of {per_page} posts: both start at 1")
-    total = _count(author_id).scalar_subquery().label("total")
-    query = _POSTS.add_columns(total).order_by(*_NEWEST_FIRST)
+    """Page `page` of every post, or of one author's, newest first: one query
+    (see `read_page`; a profile passes its post count as `known_total`)."""
+    query = _POSTS.order_by(*_NEWEST_FIRST)
     if author_id is not None:
         query = query.where(Post.author_id == author_id)
-    offset = (page - 1) * per_page
-    rows = (await session.execute(query.offset(offset).limit(per_page))).all()
-    if rows:
-        count = rows[0].total
-    elif offset == 0:
-        count = 0
-    elif known_total is not None:
-        count = known_total
-    else:
-        count = (await session.execute(_count(author_id))).scalar_one()
-    return Page([_view_of(row) for row in rows], page, per_page, count)
+    rows, total = await read_page(
+        session,
+        query,
+        _count(author_id),
+        page=page,
+        per_page=per_page,
+        known_total=known_total,
+    )
+    return Page([_view_of(row) for row in rows], page, per_page, total)
 
 
 async def get_post(session: AsyncSession, post_id: int) -> PostView | None:
