@@ -1,6 +1,7 @@
 """The typed ORM models, a module per domain; importing this registers them all."""
 
 from quarty.models.base import Base
+from quarty.models.comment import COMMENT_BODY_MAX_LENGTH, Comment
 from quarty.models.follow import Follow
 from quarty.models.outbox import OutboxMessage
 from quarty.models.post import POST_BODY_MAX_LENGTH, Post
@@ -24,6 +25,7 @@ from quarty.models.user import (
 __all__ = [
     "ABOUT_ME_MAX_LENGTH",
     "ADMINISTRATOR_ROLE",
+    "COMMENT_BODY_MAX_LENGTH",
     "DEFAULT_ROLE",
     "DEFAULT_ROLES",
     "EMAIL_MAX_LENGTH",
@@ -34,6 +36,7 @@ __all__ = [
     "USERNAME_PATTERN",
     "ApiToken",
     "Base",
+    "Comment",
     "Follow",
     "OutboxMessage",
     "Permission",

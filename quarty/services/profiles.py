@@ -24,6 +24,7 @@ from quarty.models import (
     LOCATION_MAX_LENGTH,
     NAME_MAX_LENGTH,
     USERNAME_PATTERN,
+    Follow,
     Post,
     Role,
     User,
@@ -74,6 +75,8 @@ class Profile(NamedTuple):
     last_seen: datetime
     avatar_hash: str
     post_count: int
+    followers_count: int
+    following_count: int
 
 
 # Counted through the (author_id, timestamp) index, in the profile's own query.
@@ -83,6 +86,22 @@ _POST_COUNT = (
     .correlate(User)
     .scalar_subquery()
     .label("post_count")
+)
+# Through the follows indexes, one each way; nobody follows themself, so
+# these are the true counts.
+_FOLLOWERS_COUNT = (
+    select(func.count())
+    .where(Follow.followed_id == User.id)
+    .correlate(User)
+    .scalar_subquery()
+    .label("followers_count")
+)
+_FOLLOWING_COUNT = (
+    select(func.count())
+    .where(Follow.follower_id == User.id)
+    .correlate(User)
+    .scalar_subquery()
+    .label("following_count")
 )
 _PROFILES = select(
     User.id,
@@ -99,6 +118,8 @@ _PROFILES = select(
     User.last_seen,
     User.avatar_hash,
     _POST_COUNT,
+    _FOLLOWERS_COUNT,
+    _FOLLOWING_COUNT,
 ).outerjoin(User.role)
 _PROFILE_BY_USERNAME = _PROFILES.where(User.username == bindparam("username"))
 _PROFILE_BY_ID = _PROFILES.where(User.id == bindparam("user_id"))
