@@ -36,6 +36,10 @@ POST_TAGS: Final = frozenset(
         "p",
     }
 )
+# The book's smaller allow-list for comments: inline markup only.
+COMMENT_TAGS: Final = frozenset(
+    {"a", "abbr", "acronym", "b", "code", "em", "i", "strong"}
+)
 # bleach's default attributes, which the book relied on.
 _ATTRIBUTES: Final = {"a": {"href", "title"}, "abbr": {"title"}, "acronym": {"title"}}
 _URL_SCHEMES: Final = {"http", "https", "mailto"}
