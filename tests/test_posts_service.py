@@ -202,7 +202,7 @@ def test_only_the_author_or_an_administrator_may_edit() -> None:
             datetime.now(UTC),
         )
 
-    post = posts.PostView(1, "b", "", datetime.now(UTC), 7, "author", "h")
+    post = posts.PostView(1, "b", "", datetime.now(UTC), 7, "author", "h", 0)
     assert posts.may_edit(account(7, Permission.WRITE), post)
     assert not posts.may_edit(account(8, Permission.WRITE | Permission.MODERATE), post)
     assert posts.may_edit(account(8, Permission(31)), post)

@@ -47,6 +47,7 @@ async def post_cards(posts: Sequence[PostView], viewer: Account | None) -> Marku
             post.body_html,
             post.author_username,
             post.author_avatar_hash,
+            post.comment_count,
             edit,
         )
         cards.append(await cache.render(key, post=post, edit=edit))

@@ -1,7 +1,8 @@
 """Posts: write and edit them, read them a page at a time with their authors.
 
 A body's HTML is made when it is written (quarty.text.markdown) and stored;
-every read is one query that joins the author, so no page runs one per post.
+every read is one query that joins the author and counts the comments, so no
+page runs one per post. The followed feed is the same query, filtered.
 """
 
 from __future__ import annotations
@@ -9,18 +10,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty.db import run_to_completion, writing
 from quarty.mail.outbox import as_utc
-from quarty.models import POST_BODY_MAX_LENGTH, Permission, Post, User
+from quarty.models import POST_BODY_MAX_LENGTH, Comment, Follow, Permission, Post, User
 from quarty.services.auth import Account
 from quarty.services.paging import Page, read_page
+from quarty.text.bodies import InvalidBodyError, clean_text
 from quarty.text.markdown import render_markdown
 
 
-class InvalidPostError(ValueError):
+class InvalidPostError(InvalidBodyError):
     """A body that cannot be a post; str() says why, for the writer."""
 
 
@@ -41,8 +43,17 @@ class PostView(NamedTuple):
     author_id: int
     author_username: str
     author_avatar_hash: str
+    comment_count: int  # disabled ones too: they show, as disabled
 
 
+# Counted through the (post_id, timestamp) index, in the post's own query.
+_COMMENT_COUNT = (
+    select(func.count())
+    .where(Comment.post_id == Post.id)
+    .correlate(Post)
+    .scalar_subquery()
+    .label("comment_count")
+)
 _POSTS = select(
     Post.id,
     Post.body,
@@ -51,6 +62,7 @@ _POSTS = select(
     Post.author_id,
     User.username,
     User.avatar_hash,
+    _COMMENT_COUNT,
 ).join(Post.author)
 # Newest first; the id settles posts written in the same instant.
 _NEWEST_FIRST = (Post.timestamp.desc(), Post.id.desc())
@@ -58,26 +70,14 @@ _POST_BY_ID = _POSTS.where(Post.id == bindparam("post_id"))
 
 
 def _view_of(row: Any) -> PostView:
-    return PostView(*row[:7])._replace(timestamp=as_utc(row.timestamp))
+    return PostView(*row[:8])._replace(timestamp=as_utc(row.timestamp))
 
 
 def clean_body(body: str) -> str:
     """The body as stored: line ends made "\\n"; blank or too long is refused."""
-    text = body.replace("\r\n", "\n")
-    if not text.strip():
-        raise InvalidPostError("The post is empty.")
-    if len(text) > POST_BODY_MAX_LENGTH:
-        raise InvalidPostError(
-            f"A post has at most {POST_BODY_MAX_LENGTH:,} characters; "
-            f"this one has {len(text):,}."
-        )
-    if "\x00" in text:  # PostgreSQL text cannot hold it
-        raise InvalidPostError("A post cannot contain NUL characters.")
-    try:
-        text.encode()
-    except UnicodeEncodeError:  # a lone surrogate, from a JSON escape
-        raise InvalidPostError("The post is not valid Unicode text.") from None
-    return text
+    return clean_text(
+        body, noun="post", max_length=POST_BODY_MAX_LENGTH, error=InvalidPostError
+    )
 
 
 async def render_body(body: str) -> str:
@@ -90,9 +90,11 @@ def may_edit(account: Account, post: PostView) -> bool:
     return account.id == post.author_id or account.can(Permission.ADMIN)
 
 
-def _count(author_id: int | None) -> Select[int]:
-    query = select(func.count()).select_from(Post)
-    return query if author_id is None else query.where(Post.author_id == author_id)
+def _followed_feed(user_id: int) -> ColumnElement[bool]:
+    """The posts of whom `user_id` follows, and their own (nobody follows
+    themself, so the feed adds them here)."""
+    followed = select(Follow.followed_id).where(Follow.follower_id == user_id)
+    return or_(Post.author_id == user_id, Post.author_id.in_(followed))
 
 
 async def list_posts(
@@ -101,17 +103,21 @@ async def list_posts(
     page: int,
     per_page: int,
     author_id: int | None = None,
+    followed_by: int | None = None,
     known_total: int | None = None,
 ) -> Page[PostView]:
-    """Page `page` of every post, or of one author's, newest first: one query
-    (see `read_page`; a profile passes its post count as `known_total`)."""
-    query = _POSTS.order_by(*_NEWEST_FIRST)
+    """Page `page` of every post, of one author's, or of the feed of whom
+    `followed_by` follows, newest first: one query (see `read_page`; a profile
+    passes its post count as `known_total`)."""
+    conditions: list[ColumnElement[bool]] = []
     if author_id is not None:
-        query = query.where(Post.author_id == author_id)
+        conditions.append(Post.author_id == author_id)
+    if followed_by is not None:
+        conditions.append(_followed_feed(followed_by))
     rows, total = await read_page(
         session,
-        query,
-        _count(author_id),
+        _POSTS.where(*conditions).order_by(*_NEWEST_FIRST),
+        select(func.count()).select_from(Post).where(*conditions),
         page=page,
         per_page=per_page,
         known_total=known_total,
