@@ -1,4 +1,5 @@
-"""Counting the SQL statements a request runs, with SQLAlchemy's engine events."""
+"""Counting and capturing the SQL statements the app runs (SQLAlchemy engine
+events), and asking the database how it would run one (EXPLAIN)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty.db import Database
 
@@ -36,3 +38,30 @@ def counted(database: Database) -> Iterator[Statements]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", statements.record)
+
+
+@contextmanager
+def captured(database: Database) -> Iterator[list[tuple[str, Any]]]:
+    """The statements the engine sends, with parameters, as the driver gets them."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any
+    ) -> None:
+        seen.append((statement, parameters))
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def plan_of(session: AsyncSession, statement: str, parameters: Any) -> str:
+    connection = await session.connection()
+    prefix = (
+        "EXPLAIN QUERY PLAN " if connection.dialect.name == "sqlite" else "EXPLAIN "
+    )
+    result = await connection.exec_driver_sql(prefix + statement, parameters)
+    return "\n".join(" ".join(str(cell) for cell in row) for row in result.all())

@@ -6,14 +6,11 @@ database with EXPLAIN: the plan must name the index, not sort the table.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from quart import Quart
-from sqlalchemy import event, insert, text
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty.db import Database, writing
@@ -21,27 +18,10 @@ from quarty.models import Post
 from quarty.services import posts
 from quarty.services.roles import insert_default_roles
 from tests.accounts import create_account
+from tests.queries import captured, plan_of
 
 AUTHORS = 20
 POSTS = 2000
-
-
-@contextmanager
-def captured(database: Database) -> Iterator[list[tuple[str, Any]]]:
-    """The statements the engine sends, with parameters, as the driver gets them."""
-    seen: list[tuple[str, Any]] = []
-
-    def record(
-        _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any
-    ) -> None:
-        seen.append((statement, parameters))
-
-    engine = database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture
@@ -70,15 +50,6 @@ async def author_ids(app: Quart, session: AsyncSession) -> list[int]:
     async with writing(session):
         await session.execute(text("ANALYZE"))
     return ids
-
-
-async def plan_of(session: AsyncSession, statement: str, parameters: Any) -> str:
-    connection = await session.connection()
-    prefix = (
-        "EXPLAIN QUERY PLAN " if connection.dialect.name == "sqlite" else "EXPLAIN "
-    )
-    result = await connection.exec_driver_sql(prefix + statement, parameters)
-    return "\n".join(" ".join(str(cell) for cell in row) for row in result.all())
 
 
 async def test_the_home_feed_reads_the_timestamp_index(
