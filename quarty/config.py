@@ -120,6 +120,10 @@ class Config:
     QUARTY_LAST_SEEN_INTERVAL: int = _env_int("QUARTY_LAST_SEEN_INTERVAL", 300)
     # Posts on each page of the home page and of a profile.
     QUARTY_POSTS_PER_PAGE: int = _env_int("QUARTY_POSTS_PER_PAGE", 20)
+    # Comments on each page of a permalink and of the moderation page.
+    QUARTY_COMMENTS_PER_PAGE: int = _env_int("QUARTY_COMMENTS_PER_PAGE", 30)
+    # Users on each page of the followers and followed lists.
+    QUARTY_FOLLOWERS_PER_PAGE: int = _env_int("QUARTY_FOLLOWERS_PER_PAGE", 50)
     # Limits on guessing (quarty.auth.limits); "off" for load tests only.
     QUART_RATE_LIMITER_ENABLED: bool = (
         os.environ.get("QUARTY_RATE_LIMITS", "on").strip().lower() != "off"

@@ -96,9 +96,15 @@ async def log_in(
 async def submit(
     client: QuartClient, path: str, form_page: str | None = None, **fields: str
 ) -> Response:
-    """POST a form as a browser would: its page first, for the CSRF token."""
-    token = await get_csrf_token(client, form_page or path)
-    return await client.post(path, form={**fields, "csrf_token": token})
+    """POST a form as a browser would: its page first, for the CSRF token, then
+    the POST, naming that page as its Referer."""
+    page = form_page or path
+    token = await get_csrf_token(client, page)
+    return await client.post(
+        path,
+        form={**fields, "csrf_token": token},
+        headers={"Referer": f"http://localhost{page}"},
+    )
 
 
 async def page_text(client: QuartClient, path: str) -> str:

@@ -7,6 +7,7 @@ the password moves the version on, so every cookie issued before is refused.
 from __future__ import annotations
 
 from typing import cast
+from urllib.parse import urlsplit, urlunsplit
 
 from quart import Quart, Response, flash, redirect, request, url_for
 from quart.typing import ResponseReturnValue
@@ -16,6 +17,7 @@ from werkzeug.wrappers.response import Response as RedirectResponse
 
 from quarty.db import get_session
 from quarty.models import Permission
+from quarty.security.redirects import safe_next
 from quarty.services.auth import Account, account_for_auth_id
 from quarty.web.errors import json_error, wants_json
 
@@ -100,4 +102,18 @@ async def signed_in_account() -> Account:
 async def redirect_to_login() -> RedirectResponse:
     """A visitor on a page for users: to the login page, then back here."""
     await flash("Please log in to access this page.")
-    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return redirect(url_for("auth.login", next=_return_path()))
+
+
+def _return_path() -> str | None:
+    """Where to come back to after logging in: this page, or, for a form's
+    POST, the page on this site that the form was on. Its URL would answer a
+    GET with 405, and the POST's data is not kept."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    if request.referrer is None:
+        return None
+    parts = urlsplit(request.referrer)
+    if parts.netloc != request.host:
+        return None
+    return safe_next(urlunsplit(("", "", parts.path, parts.query, "")), "") or None

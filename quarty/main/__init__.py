@@ -7,4 +7,10 @@ from quarty.main import cards
 bp = Blueprint("main", __name__)
 cards.register(bp)
 
-from quarty.main import posts, views  # noqa: E402, F401  - routes register on bp
+from quarty.main import (  # noqa: E402, F401  - routes register on bp
+    follows,
+    moderation,
+    posts,
+    tabs,
+    views,
+)

@@ -9,6 +9,7 @@ from typing import Any
 from wtforms import (
     BooleanField,
     EmailField,
+    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -17,8 +18,17 @@ from wtforms import (
 
 # WTForms 3.3 deprecates tuples for SelectChoice, which types-WTForms 3.2 lacks.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import HiddenInput
 
+from quarty.api.converters import MAX_ID
 from quarty.models import (
     ABOUT_ME_MAX_LENGTH,
     EMAIL_MAX_LENGTH,
@@ -29,6 +39,7 @@ from quarty.models import (
     Role,
 )
 from quarty.services.accounts import clean_username
+from quarty.services.comments import InvalidCommentError, clean_comment_body
 from quarty.services.posts import InvalidPostError, clean_body
 from quarty.web.forms import QuartForm
 
@@ -142,3 +153,45 @@ class PostForm(QuartForm):
             clean_body(str(field.data))
         except InvalidPostError as invalid:
             raise ValidationError(str(invalid)) from None
+
+
+class FollowForm(QuartForm):
+    """The profile's Follow button: nothing but the CSRF token."""
+
+    submit = SubmitField("Follow")
+
+
+class UnfollowForm(QuartForm):
+    """The profile's Unfollow button: nothing but the CSRF token."""
+
+    submit = SubmitField("Unfollow")
+
+
+class CommentForm(QuartForm):
+    """A comment on a post: Markdown, at most COMMENT_BODY_MAX_LENGTH long."""
+
+    body = TextAreaField(
+        "Enter your comment", validators=[DataRequired()], render_kw={"rows": 3}
+    )
+    submit = SubmitField("Submit")
+
+    def validate_body(self, field: TextAreaField) -> None:
+        """The service's rules (length, NUL, valid text), with its messages."""
+        try:
+            clean_comment_body(str(field.data))
+        except InvalidCommentError as invalid:
+            raise ValidationError(str(invalid)) from None
+
+
+class ModerationForm(QuartForm):
+    """An Enable or Disable button of the moderation page, with the page it
+    returns to (drawn by hand there, one token for every button)."""
+
+    page = IntegerField(
+        widget=HiddenInput(), validators=[Optional(), NumberRange(1, MAX_ID)]
+    )
+
+
+class FeedTabForm(QuartForm):
+    """The All or Followed tab of the home page: nothing but the CSRF token
+    (drawn by hand there, as tabs)."""

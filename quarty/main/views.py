@@ -10,8 +10,10 @@ from werkzeug.exceptions import Forbidden
 from quarty.auth.signin import current_user, signed_in_account
 from quarty.db import get_session
 from quarty.main import bp
+from quarty.main.follows import follow_button
 from quarty.main.forms import EditProfileAdminForm, EditProfileForm, NameForm, PostForm
 from quarty.main.posts import posts_page
+from quarty.main.tabs import shows_followed
 from quarty.models import Permission
 from quarty.services import profiles
 from quarty.services.accounts import register_name
@@ -23,7 +25,8 @@ from quarty.web.decorators import INSUFFICIENT_PERMISSIONS, admin_required
 
 @bp.route("/", methods=["GET", "POST"])
 async def index() -> ResponseReturnValue:
-    """The posts; above them the post form for a writer, the name form for a visitor."""
+    """The posts; above them the post form for a writer, the name form for a
+    visitor; a signed-in user's All or Followed tab chooses which posts."""
     account = await current_user.load()
     if account is None:
         return await _visitor_index()
@@ -44,11 +47,14 @@ async def index() -> ResponseReturnValue:
     elif request.method == "POST":
         # Refused out loud: a post that silently vanished would look lost.
         raise Forbidden(INSUFFICIENT_PERMISSIONS)
+    # Read only here: a visitor (above) always sees All, whatever the cookie.
+    followed = shows_followed()
     return await render_template(
         "main/index.html",
         viewer=account,
         form=form,
-        page=await posts_page(),
+        show_followed=followed,
+        page=await posts_page(followed_by=account.id if followed else None),
     )
 
 
@@ -74,17 +80,23 @@ async def _visitor_index() -> ResponseReturnValue:
 @bp.route("/user/<username>")
 async def user(username: str) -> ResponseReturnValue:
     """A user's profile and posts; a name-only user is greeted by name."""
-    profile = await profiles.get_profile(get_session(), username=username)
+    # Loaded before the view already (quarty.auth.views): no query here.
+    account = await current_user.load()
+    profile = await profiles.get_profile(
+        get_session(),
+        username=username,
+        viewer_id=None if account is None else account.id,
+    )
     if profile is None:
         abort(404)
     if not profile.is_account:  # who cannot log in has written nothing
         return await render_template("main/user.html", user=profile)
-    account = await current_user.load()
     return await render_template(
         "main/user.html",
         user=profile,
         is_owner=account is not None and account.id == profile.id,
         viewer=account,
+        follow_form=follow_button(account, profile),
         # The profile counted the posts: a page past the end needs no count.
         page=await posts_page(author_id=profile.id, known_total=profile.post_count),
     )

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Label, Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from quarty.db import run_to_completion, writing
 from quarty.mail import notify_sender, outbox, render_new_user_mail
-from quarty.models import USERNAME_MAX_LENGTH, Role, User
+from quarty.models import USERNAME_MAX_LENGTH, Follow, Post, Role, User
 
 
 class UserSummary(NamedTuple):
@@ -33,7 +34,28 @@ class UserSummary(NamedTuple):
     member_since: datetime
     last_seen: datetime
     avatar_hash: str
+    post_count: int
+    followers_count: int
+    following_count: int
 
+
+def _per_user_count(column: InstrumentedAttribute[int], label: str) -> Label[int]:
+    """How many rows have `column` equal to the user's id, as a column of the
+    user's own row: a correlated subquery on the index `column` leads."""
+    return (
+        select(func.count())
+        .where(column == User.id)
+        .correlate(User)
+        .scalar_subquery()
+        .label(label)
+    )
+
+
+# A page of users stays one query with these in it. Nobody follows themself,
+# so the follow counts are the true ones.
+POST_COUNT = _per_user_count(Post.author_id, "post_count")
+FOLLOWERS_COUNT = _per_user_count(Follow.followed_id, "followers_count")
+FOLLOWING_COUNT = _per_user_count(Follow.follower_id, "following_count")
 
 # The queries are built once, their values bound at execution.
 _SUMMARIES = select(
@@ -49,6 +71,9 @@ _SUMMARIES = select(
     User.member_since,
     User.last_seen,
     User.avatar_hash,
+    POST_COUNT,
+    FOLLOWERS_COUNT,
+    FOLLOWING_COUNT,
 ).outerjoin(User.role)
 _SUMMARY_COLUMNS = len(UserSummary._fields)
 _SUMMARY_BY_ID = _SUMMARIES.where(User.id == bindparam("user_id"))
@@ -143,7 +168,7 @@ async def _register_name(
         return known, False
     if message is not None:
         notify_sender(message.id)
-    # The row as inserted: nothing gives a new user a role or a profile. The
+    # The row as inserted: a new user has no role, profile, posts or follows. The
     # defaults were worked out in Python at the INSERT, so the instance has them.
     summary = UserSummary(
         id=user.id,
@@ -158,6 +183,9 @@ async def _register_name(
         member_since=user.member_since,
         last_seen=user.last_seen,
         avatar_hash=user.avatar_hash,
+        post_count=0,
+        followers_count=0,
+        following_count=0,
     )
     return summary, True
 

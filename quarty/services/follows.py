@@ -136,12 +136,18 @@ async def list_follows(
     followers: bool,
     page: int,
     per_page: int,
+    known_total: int | None = None,
 ) -> Page[FollowView]:
     """Who follows `user_id` (followers=True) or whom they follow, newest first:
-    one query with the total (see `read_page`)."""
+    one query with the total (see `read_page`; a profile knows the total)."""
     rows_query, count_query = _listing(user_id, followers=followers)
     rows, total = await read_page(
-        session, rows_query, count_query, page=page, per_page=per_page
+        session,
+        rows_query,
+        count_query,
+        page=page,
+        per_page=per_page,
+        known_total=known_total,
     )
     items = [FollowView(r[0], r[1], r[2], as_utc(r[3])) for r in rows]
     return Page(items, page, per_page, total)

@@ -12,7 +12,14 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import ColumnElement, bindparam, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Label,
+    SQLColumnExpression,
+    bindparam,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,12 +32,16 @@ from quarty.models import (
     NAME_MAX_LENGTH,
     USERNAME_PATTERN,
     Follow,
-    Post,
     Role,
     User,
     avatar_hash_of,
 )
-from quarty.services.accounts import clean_username
+from quarty.services.accounts import (
+    FOLLOWERS_COUNT,
+    FOLLOWING_COUNT,
+    POST_COUNT,
+    clean_username,
+)
 from quarty.services.auth import (
     AccountError,
     EmailTakenError,
@@ -77,32 +88,13 @@ class Profile(NamedTuple):
     post_count: int
     followers_count: int
     following_count: int
+    # Known only when read for a viewer (get_profile's viewer_id): whether the
+    # viewer follows this user, and whether this user follows the viewer.
+    followed_by_viewer: bool = False
+    follows_viewer: bool = False
 
 
-# Counted through the (author_id, timestamp) index, in the profile's own query.
-_POST_COUNT = (
-    select(func.count())
-    .where(Post.author_id == User.id)
-    .correlate(User)
-    .scalar_subquery()
-    .label("post_count")
-)
-# Through the follows indexes, one each way; nobody follows themself, so
-# these are the true counts.
-_FOLLOWERS_COUNT = (
-    select(func.count())
-    .where(Follow.followed_id == User.id)
-    .correlate(User)
-    .scalar_subquery()
-    .label("followers_count")
-)
-_FOLLOWING_COUNT = (
-    select(func.count())
-    .where(Follow.follower_id == User.id)
-    .correlate(User)
-    .scalar_subquery()
-    .label("following_count")
-)
+# The counts come in the profile's own query (see quarty.services.accounts).
 _PROFILES = select(
     User.id,
     User.username,
@@ -117,12 +109,34 @@ _PROFILES = select(
     User.member_since,
     User.last_seen,
     User.avatar_hash,
-    _POST_COUNT,
-    _FOLLOWERS_COUNT,
-    _FOLLOWING_COUNT,
+    POST_COUNT,
+    FOLLOWERS_COUNT,
+    FOLLOWING_COUNT,
 ).outerjoin(User.role)
 _PROFILE_BY_USERNAME = _PROFILES.where(User.username == bindparam("username"))
 _PROFILE_BY_ID = _PROFILES.where(User.id == bindparam("user_id"))
+
+
+def _follow_exists(
+    follower_id: SQLColumnExpression[int],
+    followed_id: SQLColumnExpression[int],
+    label: str,
+) -> Label[bool]:
+    return (
+        select(Follow.follower_id)
+        .where(Follow.follower_id == follower_id, Follow.followed_id == followed_id)
+        .correlate(User)
+        .exists()
+        .label(label)
+    )
+
+
+# The viewer's follows both ways ride in the same query, each one primary-key
+# (or index) lookup, so the profile page needs no query of its own for them.
+_PROFILE_FOR_VIEWER = _PROFILE_BY_USERNAME.add_columns(
+    _follow_exists(bindparam("viewer_id"), User.id, "followed_by_viewer"),
+    _follow_exists(User.id, bindparam("viewer_id"), "follows_viewer"),
+)
 
 
 def _profile_from_row(row: Any) -> Profile:
@@ -131,12 +145,26 @@ def _profile_from_row(row: Any) -> Profile:
         is_account=bool(profile.is_account),
         member_since=as_utc(profile.member_since),
         last_seen=as_utc(profile.last_seen),
+        # SQLite gives EXISTS as 0 or 1.
+        followed_by_viewer=bool(profile.followed_by_viewer),
+        follows_viewer=bool(profile.follows_viewer),
     )
 
 
-async def get_profile(session: AsyncSession, *, username: str) -> Profile | None:
-    """The profile of the user with this username, or None: one query."""
-    row = (await session.execute(_PROFILE_BY_USERNAME, {"username": username})).first()
+async def get_profile(
+    session: AsyncSession, *, username: str, viewer_id: int | None = None
+) -> Profile | None:
+    """The profile of the user with this username, or None: one query.
+
+    With a viewer_id it also tells whether the viewer and the user follow
+    each other (`followed_by_viewer`, `follows_viewer`).
+    """
+    values: dict[str, object] = {"username": username}
+    query = _PROFILE_BY_USERNAME
+    if viewer_id is not None:
+        query = _PROFILE_FOR_VIEWER
+        values["viewer_id"] = viewer_id
+    row = (await session.execute(query, values)).first()
     return None if row is None else _profile_from_row(row)
 
 
