@@ -79,6 +79,13 @@ async def test_user_shows_its_role_with_absolute_links(
         "member_since": body["member_since"],
         "last_seen": body["last_seen"],
         "avatar_url": f"http://localhost/avatar/{user.avatar_hash}?s=80",
+        "posts_url": f"http://localhost{API}/users/{user.id}/posts",
+        "post_count": 0,
+        "followers_url": f"http://localhost{API}/users/{user.id}/followers",
+        "followers_count": 0,
+        "following_url": f"http://localhost{API}/users/{user.id}/following",
+        "following_count": 0,
+        "timeline_url": f"http://localhost{API}/users/{user.id}/timeline",
     }
     # The links lead to the same user and to its role.
     assert await get_json(client, local_path(body["url"])) == body

@@ -96,7 +96,16 @@ async def test_a_new_post_is_201_with_its_location_and_absolute_links(
     assert response.status_code == 201
     post = await response.get_json()
 
-    assert set(post) == {"id", "url", "body", "body_html", "timestamp", "author_url"}
+    assert set(post) == {
+        "id",
+        "url",
+        "body",
+        "body_html",
+        "timestamp",
+        "author_url",
+        "comment_count",
+        "comments_url",
+    }
     assert post["body"] == "Hello, *world*!"
     assert post["body_html"] == "<p>Hello, <em>world</em>!</p>\n"
     assert post["url"] == f"http://localhost{POSTS}/{post['id']}"

@@ -28,6 +28,15 @@ OPERATIONS = {
     ("get", "/api/v1/posts/{post_id}"),
     ("put", "/api/v1/posts/{post_id}"),
     ("get", "/api/v1/users/{user_id}/posts"),
+    ("put", "/api/v1/users/{user_id}/follow"),
+    ("delete", "/api/v1/users/{user_id}/follow"),
+    ("get", "/api/v1/users/{user_id}/followers"),
+    ("get", "/api/v1/users/{user_id}/following"),
+    ("get", "/api/v1/users/{user_id}/timeline"),
+    ("get", "/api/v1/posts/{post_id}/comments"),
+    ("post", "/api/v1/posts/{post_id}/comments"),
+    ("get", "/api/v1/comments"),
+    ("get", "/api/v1/comments/{comment_id}"),
 }
 
 
@@ -164,6 +173,8 @@ async def test_openapi_declares_the_posts(client: QuartClient) -> None:
         "body_html",
         "timestamp",
         "author_url",
+        "comment_count",
+        "comments_url",
     }
     assert post["properties"]["timestamp"]["format"] == "date-time"
 

@@ -16,4 +16,12 @@ def _add_converters(state: BlueprintSetupState) -> None:
 bp.record_once(_add_converters)
 
 # Imported for their routes, which register on bp.
-from quarty.api import errors, posts, roles, tokens, users  # noqa: E402, F401
+from quarty.api import (  # noqa: E402, F401
+    comments,
+    errors,
+    follows,
+    posts,
+    roles,
+    tokens,
+    users,
+)

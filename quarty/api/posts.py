@@ -1,7 +1,9 @@
-"""Posts: list them newest first, fetch one, write one, edit one; a user's posts.
+"""Posts: list them newest first, fetch one, write one, edit one; a user's posts,
+and a user's timeline (the posts of whom they follow, and their own).
 
-The reads are public. Writing needs an account whose role grants WRITE;
-editing, the post's author or an administrator.
+The reads are public, the timeline too, as in the book. Writing needs an
+account whose role grants WRITE; editing, the post's author or an
+administrator.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from quarty.db import get_session
 from quarty.models import Permission
 from quarty.security.limits import API_PASSWORD
 from quarty.services import accounts, posts
+from quarty.services.paging import Page
 
 
 @bp.get("/posts")
@@ -109,17 +112,42 @@ async def update_post(post_id: int, data: PostWrite) -> PostPublic:
 @documents_errors(400, 404)
 async def list_user_posts(user_id: int, query_args: PageQuery) -> PostsPage:
     """List a user's posts, newest first, a page at a time."""
-    session = get_session()
     page = await posts.list_posts(
-        session,
+        get_session(),
         page=query_args.page,
         per_page=query_args.per_page,
         author_id=user_id,
     )
-    # A user with posts exists; only a list with none asks whether the user does.
-    if page.total == 0 and await accounts.get_user_summary(session, user_id) is None:
-        raise NotFound(f"There is no user with id {user_id}.")
+    await _check_user(page, user_id)
     return posts_page(page, endpoint="api.list_user_posts", user_id=user_id)
+
+
+@bp.get("/users/<id:user_id>/timeline")
+@tag(["posts"])
+@API_PASSWORD
+@optional_account(*ANY_SCHEME)
+@validate_querystring(PageQuery)
+@validate_response(PostsPage)
+@documents_errors(400, 404)
+async def list_timeline(user_id: int, query_args: PageQuery) -> PostsPage:
+    """List the posts of whom a user follows, and their own, newest first."""
+    page = await posts.list_posts(
+        get_session(),
+        page=query_args.page,
+        per_page=query_args.per_page,
+        followed_by=user_id,
+    )
+    await _check_user(page, user_id)
+    return posts_page(page, endpoint="api.list_timeline", user_id=user_id)
+
+
+async def _check_user(page: Page[posts.PostView], user_id: int) -> None:
+    """404 unless user `user_id` exists: a list with posts names a user, so
+    only an empty one asks."""
+    if page.total > 0:
+        return
+    if await accounts.get_user_summary(get_session(), user_id) is None:
+        raise NotFound(f"There is no user with id {user_id}.")
 
 
 async def _post_or_404(post_id: int) -> posts.PostView:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from quart import url_for
+from quart import Response, url_for
 
 from quarty.api.schemas import (
     PageQuery,
@@ -17,8 +17,17 @@ from quarty.api.schemas import (
     UserSelf,
     UsersPage,
 )
+from quarty.api.schemas_social import (
+    CommentPublic,
+    CommentsPage,
+    FollowersPage,
+    FollowingPage,
+    FollowPublic,
+)
 from quarty.models import Role
 from quarty.services.accounts import UserSummary
+from quarty.services.comments import CommentView
+from quarty.services.follows import FollowView
 from quarty.services.paging import Page
 from quarty.services.posts import PostView
 from quarty.services.profiles import Profile
@@ -46,7 +55,7 @@ def user_public(
         return user_private(user, role_url)
     return UserPublic(
         id=user.id,
-        url=url_for("api.get_user", user_id=user.id, _external=True),
+        url=_user_url(user.id),
         username=user.username,
         role=user.role_name,
         role_url=role_url,
@@ -56,7 +65,18 @@ def user_public(
         member_since=user.member_since,
         last_seen=user.last_seen,
         avatar_url=avatar_url(user.avatar_hash, external=True),
+        posts_url=url_for("api.list_user_posts", user_id=user.id, _external=True),
+        post_count=user.post_count,
+        followers_url=url_for("api.list_followers", user_id=user.id, _external=True),
+        followers_count=user.followers_count,
+        following_url=url_for("api.list_following", user_id=user.id, _external=True),
+        following_count=user.following_count,
+        timeline_url=url_for("api.list_timeline", user_id=user.id, _external=True),
     )
+
+
+def _user_url(user_id: int) -> str:
+    return url_for("api.get_user", user_id=user_id, _external=True)
 
 
 def user_private(user: ShownUser, role_url: str | None) -> UserPrivate:
@@ -120,11 +140,13 @@ def post_public(post: PostView) -> PostPublic:
     """A post as the API shows it."""
     return PostPublic(
         id=post.id,
-        url=url_for("api.get_post", post_id=post.id, _external=True),
+        url=_post_url(post.id),
         body=post.body,
         body_html=post.body_html,
         timestamp=post.timestamp,
-        author_url=url_for("api.get_user", user_id=post.author_id, _external=True),
+        author_url=_user_url(post.author_id),
+        comment_count=post.comment_count,
+        comments_url=url_for("api.list_post_comments", post_id=post.id, _external=True),
     )
 
 
@@ -143,6 +165,88 @@ def posts_page(page: Page[PostView], *, endpoint: str, **values: Any) -> PostsPa
         next=next_url,
         count=page.total,
     )
+
+
+def _post_url(post_id: int) -> str:
+    return url_for("api.get_post", post_id=post_id, _external=True)
+
+
+def comment_public(comment: CommentView, *, moderator: bool) -> CommentPublic:
+    """A comment as the API shows it; a disabled one's body only to a moderator."""
+    shown = moderator or not comment.disabled
+    return CommentPublic(
+        id=comment.id,
+        url=url_for("api.get_comment", comment_id=comment.id, _external=True),
+        post_url=_post_url(comment.post_id),
+        body=comment.body if shown else None,
+        body_html=comment.body_html if shown else None,
+        timestamp=comment.timestamp,
+        author_url=_user_url(comment.author_id),
+        disabled=comment.disabled,
+    )
+
+
+def comments_page(
+    page: Page[CommentView], *, moderator: bool, endpoint: str, **values: Any
+) -> CommentsPage:
+    """The page envelope of comments, as `posts_page` makes it for posts."""
+    prev_url, next_url = _page_links(
+        page=page.number,
+        per_page=page.per_page,
+        count=page.total,
+        endpoint=endpoint,
+        **values,
+    )
+    return CommentsPage(
+        comments=[comment_public(item, moderator=moderator) for item in page.items],
+        prev=prev_url,
+        next=next_url,
+        count=page.total,
+    )
+
+
+def followers_page(page: Page[FollowView], *, user_id: int) -> FollowersPage:
+    """A page of who follows the user, as `posts_page` makes one of posts."""
+    shown, prev_url, next_url = _follows(page, "api.list_followers", user_id)
+    return FollowersPage(
+        followers=shown, prev=prev_url, next=next_url, count=page.total
+    )
+
+
+def following_page(page: Page[FollowView], *, user_id: int) -> FollowingPage:
+    """A page of whom the user follows, as `followers_page` makes one."""
+    shown, prev_url, next_url = _follows(page, "api.list_following", user_id)
+    return FollowingPage(
+        following=shown, prev=prev_url, next=next_url, count=page.total
+    )
+
+
+def _follows(
+    page: Page[FollowView], endpoint: str, user_id: int
+) -> tuple[list[FollowPublic], str | None, str | None]:
+    prev_url, next_url = _page_links(
+        page=page.number,
+        per_page=page.per_page,
+        count=page.total,
+        endpoint=endpoint,
+        user_id=user_id,
+    )
+    shown = [
+        FollowPublic(
+            user_url=_user_url(follow.user_id),
+            username=follow.username,
+            timestamp=follow.timestamp,
+        )
+        for follow in page.items
+    ]
+    return shown, prev_url, next_url
+
+
+def no_content() -> Response:
+    """A 204: done, and nothing to say."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]  # no body, so no type (not text/html)
+    return response
 
 
 def _page_links(

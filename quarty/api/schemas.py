@@ -84,6 +84,15 @@ class UserPublic(BaseModel):
         description="When the user was last active: ISO 8601, UTC."
     )
     avatar_url: str = Field(description="The user's avatar, 80 pixels square.")
+    posts_url: str = Field(description="The user's posts, newest first.")
+    post_count: int = Field(description="How many posts the user has written.")
+    followers_url: str = Field(description="Who follows the user.")
+    followers_count: int = Field(description="How many users follow the user.")
+    following_url: str = Field(description="Whom the user follows.")
+    following_count: int = Field(description="How many users the user follows.")
+    timeline_url: str = Field(
+        description="The posts of the users the user follows, and their own."
+    )
     email: str | MISSING | None = Field(
         default=MISSING,
         description=(
@@ -325,6 +334,8 @@ class PostPublic(BaseModel):
     )
     timestamp: datetime = Field(description="When it was written: ISO 8601, UTC.")
     author_url: str
+    comment_count: int = Field(description="How many comments it has, disabled too.")
+    comments_url: str = Field(description="Its comments, oldest first.")
 
 
 class PostsPage(BaseModel):

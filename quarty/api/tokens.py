@@ -9,6 +9,7 @@ from quart_schema import document_response, tag, validate_response
 
 from quarty.api import bp
 from quarty.api.auth import Scheme, current_account, current_token_id, require_account
+from quarty.api.render import no_content
 from quarty.api.schemas import (
     ErrorBody,
     NoContent,
@@ -48,6 +49,4 @@ async def issue_token() -> tuple[TokenIssued, int, NoStoreHeader]:
 async def revoke_current_token() -> Response:
     """Revoke the bearer token this request is sent with."""
     await api_tokens.revoke_token(get_session(), current_token_id())
-    response = Response(status=204)
-    del response.headers["Content-Type"]  # no body, so no type (not text/html)
-    return response
+    return no_content()
