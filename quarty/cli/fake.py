@@ -1,5 +1,6 @@
-"""`quart --app quarty fake`: made-up accounts and posts to try the app with
-(the book's app/fake.py).
+"""`quart --app quarty fake`: made-up accounts, posts, follows and comments to
+try the app with (the book's app/fake.py). The command and the accounts are
+here; what the accounts do is in fake_activity.
 
 Every fake account has the password "password", hashed once and shared: a hash
 at the production cost takes about 0.2 s of CPU, so one per account would make
@@ -21,20 +22,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
+from quarty.cli import fake_activity
+from quarty.cli.fake_activity import YEAR
 from quarty.cli.running import fail, run_in_session
 from quarty.config import ProductionConfig, select_config
 from quarty.db import writing
-from quarty.mail.outbox import as_utc
 from quarty.models import (
     LOCATION_MAX_LENGTH,
     NAME_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
-    Post,
     Role,
     User,
 )
 from quarty.security.passwords import get_passwords
-from quarty.text.markdown import markdown_to_html
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 # The book's password for its fake users: they are for trying the app locally.
 PASSWORD = "password"
 BATCH_SIZE = 200
-YEAR = timedelta(days=365)
 # Rounds of drawing names before giving up; from the third, each name gets a
 # random number, so a run seeded like an earlier one still finds free names.
 NAME_ROUNDS = 20
@@ -76,13 +75,37 @@ def init_app(app: Quart) -> None:
         show_default=True,
         help="Posts to add, by random accounts.",
     )
+    @click.option(
+        "--follows",
+        "follows_per_user",
+        type=click.IntRange(min=0),
+        default=10,
+        show_default=True,
+        help="Random other accounts each new account follows (all of them "
+        "if there are fewer).",
+    )
+    @click.option(
+        "--comments",
+        "comment_count",
+        type=click.IntRange(min=0),
+        help="Comments to add, by random accounts on random posts.  "
+        "[default: twice --posts]",
+    )
     @click.option("--seed", type=int, help="Make the run reproducible.")
-    def fake_command(user_count: int, post_count: int, seed: int | None) -> None:
-        """Add made-up accounts and posts to try the app with (not in production).
+    def fake_command(
+        user_count: int,
+        post_count: int,
+        follows_per_user: int,
+        comment_count: int | None,
+        seed: int | None,
+    ) -> None:
+        """Add made-up accounts, posts, follows and comments to try the app with
+        (not in production).
 
         The accounts are confirmed, have the default role and all share the
         password 'password'. The posts are by random accounts, over the last
-        year. Names already taken are drawn again.
+        year. Names already taken are drawn again. Only the new accounts
+        follow others; comments come after their post.
         """
         if select_config(None) is ProductionConfig:
             fail(
@@ -98,16 +121,28 @@ def init_app(app: Quart) -> None:
             faker.seed_instance(seed)
         fakes = Fakes(faker, random.Random(seed), datetime.now(UTC))
 
-        async def add(session: AsyncSession) -> tuple[int, int]:
+        if comment_count is None:
+            comment_count = 2 * post_count
+
+        async def add(session: AsyncSession) -> tuple[int, int, int, int]:
             users = await add_users(session, fakes, count=user_count)
-            posts = await add_posts(session, fakes, count=post_count)
-            return users, posts
+            posts = await fake_activity.add_posts(session, fakes, count=post_count)
+            follows = await fake_activity.add_follows(
+                session, fakes, followers=users, per_user=follows_per_user
+            )
+            comments = await fake_activity.add_comments(
+                session, fakes, count=comment_count
+            )
+            return len(users), posts, follows, comments
 
         try:
-            users, posts = run_in_session(app, add)
-        except FakeDataError as refused:
+            users, posts, follows, comments = run_in_session(app, add)
+        except (FakeDataError, fake_activity.MissingRowsError) as refused:
             fail(str(refused))
-        click.echo(f"Added {_count(users, 'user')} and {_count(posts, 'post')}.")
+        click.echo(
+            f"Added {_count(users, 'user')}, {_count(posts, 'post')}, "
+            f"{_count(follows, 'follow')} and {_count(comments, 'comment')}."
+        )
         if users:
             click.echo(f"Log in as any of them with the password '{PASSWORD}'.")
 
@@ -165,41 +200,11 @@ class Fakes:
             "last_seen": self.now - self.rng.random() * timedelta(days=30),
         }
 
-    def post_body(self) -> str:
-        """A few paragraphs; some with a little Markdown."""
-        paragraphs = [
-            self.faker.paragraph(nb_sentences=self.rng.randint(2, 6))
-            for _ in range(self.rng.randint(1, 3))
-        ]
-        flavour = self.rng.random()
-        if flavour < 0.15:
-            phrase = self.faker.sentence(nb_words=3).rstrip(".")
-            paragraphs[0] += f" **{phrase}!**"
-        elif flavour < 0.25:
-            words = self.faker.words(self.rng.randint(2, 4))
-            paragraphs.append("\n".join(f"- {word}" for word in words))
-        elif flavour < 0.32:
-            link = f"https://example.com/{self.faker.slug()}"
-            paragraphs.append(f"More in [{self.faker.word()}]({link}).")
-        elif flavour < 0.37:
-            paragraphs.insert(0, f"## {self.faker.sentence(nb_words=4).rstrip('.')}")
-        return "\n\n".join(paragraphs)
 
-    def post_row(self, author_id: int, member_since: datetime) -> dict[str, Any]:
-        earliest = max(as_utc(member_since), self.now - YEAR)
-        body = self.post_body()
-        return {
-            "body": body,
-            "body_html": markdown_to_html(body),
-            "timestamp": earliest + self.rng.random() * (self.now - earliest),
-            "author_id": author_id,
-        }
-
-
-async def add_users(session: AsyncSession, fakes: Fakes, *, count: int) -> int:
-    """Add `count` confirmed accounts with the default role; how many were added."""
+async def add_users(session: AsyncSession, fakes: Fakes, *, count: int) -> list[int]:
+    """Add `count` confirmed accounts with the default role; their ids."""
     if not count:
-        return 0
+        return []
     default_role = select(Role.id).where(Role.default.is_(True))
     role_id = (await session.execute(default_role)).scalar()
     if role_id is None:
@@ -207,21 +212,20 @@ async def add_users(session: AsyncSession, fakes: Fakes, *, count: int) -> int:
             "there are no roles yet: run `quart --app quarty deploy` first"
         )
     password_hash = await get_passwords().hash(PASSWORD)
-    added = 0
+    added: list[int] = []
     with click.progressbar(length=count, label="Adding users") as progress:
-        while added < count:
-            size = min(BATCH_SIZE, count - added)
-            await _insert_users(
+        while len(added) < count:
+            size = min(BATCH_SIZE, count - len(added))
+            added += await _insert_users(
                 session, fakes, size, role_id=role_id, password_hash=password_hash
             )
-            added += size
             progress.update(size)
     return added
 
 
 async def _insert_users(
     session: AsyncSession, fakes: Fakes, size: int, *, role_id: int, password_hash: str
-) -> None:
+) -> list[int]:
     for _attempt in range(INSERT_ATTEMPTS):
         try:
             # Names are checked in the write transaction: on SQLite nobody can
@@ -233,8 +237,8 @@ async def _insert_users(
                     )
                     for username, email in await _free_names(session, fakes, size)
                 ]
-                await session.execute(insert(User), rows)
-            return
+                ids = await session.scalars(insert(User).returning(User.id), rows)
+            return sorted(ids)
         except IntegrityError:
             continue
     raise FakeDataError("other writers kept taking the names drawn; try again")
@@ -272,32 +276,3 @@ async def _taken(
 ) -> set[str]:
     rows = await session.execute(select(column).where(column.in_(values)))
     return set(rows.scalars())
-
-
-async def add_posts(session: AsyncSession, fakes: Fakes, *, count: int) -> int:
-    """Add `count` posts by random accounts; how many were added."""
-    if not count:
-        return 0
-    accounts = (
-        await session.execute(
-            select(User.id, User.member_since)
-            .where(User.password_hash.is_not(None))
-            .order_by(User.id)  # the same authors for the same seed
-        )
-    ).all()
-    if not accounts:
-        raise FakeDataError(
-            "there are no accounts to write the posts: add some with --users "
-            "or `quart --app quarty users create`"
-        )
-    added = 0
-    with click.progressbar(length=count, label="Adding posts") as progress:
-        while added < count:
-            size = min(BATCH_SIZE, count - added)
-            # Rendering is CPU work on the loop; nothing else runs on it here.
-            rows = [fakes.post_row(*fakes.rng.choice(accounts)) for _ in range(size)]
-            async with writing(session):
-                await session.execute(insert(Post), rows)
-            added += size
-            progress.update(size)
-    return added

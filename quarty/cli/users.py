@@ -1,5 +1,5 @@
 """`quart --app quarty users …`: create, confirm, list the accounts that log in,
-and set their roles.
+set their roles, and delete a user with what is theirs.
 
 The password is prompted for, or read from stdin when stdin is not a terminal;
 never an argument, which would leave it in the shell history and in `ps`.
@@ -28,7 +28,8 @@ def init_app(app: Quart) -> None:
 
     @app.cli.group("users")
     def users() -> None:
-        """Accounts that log in: create one, confirm one, list them, set a role."""
+        """Accounts that log in: create one, confirm one, list them, set a role;
+        delete a user."""
 
     @users.command("create")
     @click.option("--email", required=True, help="The account's email address.")
@@ -124,6 +125,37 @@ def init_app(app: Quart) -> None:
             f"{change.email}: role {change.old_role or '(none)'} -> {change.new_role}."
         )
 
+    @users.command("delete")
+    @click.argument("username")
+    @click.option("--yes", is_flag=True, help="Delete without asking first.")
+    def delete_command(username: str, yes: bool) -> None:
+        """Delete the user USERNAME (an account or a name-only user) with their
+        posts, the comments on those, their comments, their follows both ways
+        and their API tokens. Nothing else changes.
+
+        Asks first, at the prompt or as one line from stdin, unless --yes.
+        """
+        username = username.strip()
+
+        async def preview(session: AsyncSession) -> operators.DeletedUser | None:
+            return await operators.preview_user_deletion(session, username=username)
+
+        async def delete(session: AsyncSession) -> operators.DeletedUser | None:
+            return await operators.delete_user(session, username=username)
+
+        if not yes:
+            found = run_in_session(app, preview)
+            if found is None:
+                fail(f"no user is named {username!r}")
+            _confirm_deletion(found)
+        deleted = run_in_session(app, delete)
+        if deleted is None:
+            fail(f"no user is named {username!r}")
+        click.echo(
+            f"Deleted user {deleted.username} (id {deleted.id}) with "
+            f"{_what_goes(deleted)}."
+        )
+
 
 def _checked_email(email: str) -> str:
     email = email.strip()
@@ -179,6 +211,30 @@ def _read_password() -> str:
     if problem := _password_problem(password):
         fail(problem)
     return password
+
+
+def _confirm_deletion(user: operators.DeletedUser) -> None:
+    question = f"Delete user {user.username} with {_what_goes(user)}?"
+    try:
+        # Without a terminal, click reads the answer as a line from stdin.
+        confirmed = click.confirm(question, default=False)
+    except click.Abort:
+        click.echo()  # end the question's line
+        fail("no answer on stdin: nothing deleted; add --yes to delete without asking")
+    if not confirmed:
+        click.echo("Nothing deleted.", err=True)
+        sys.exit(1)
+
+
+def _what_goes(user: operators.DeletedUser) -> str:
+    return (
+        f"{_count(user.posts, 'post')}, {_count(user.comments, 'comment')}, "
+        f"{_count(user.follows, 'follow')} and {_count(user.api_tokens, 'API token')}"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _table(rows: list[accounts.Account]) -> str:
