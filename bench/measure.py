@@ -16,17 +16,25 @@ from typing import Any
 import probe
 import profiling
 import report
+import social
 import store
 from loadgen import LoadResult, run_load
 from report import say
 from scenarios import (
     ACCOUNT_EMAIL,
+    ACCOUNT_FOLLOWS,
     ACCOUNT_PASSWORD,
     ACCOUNT_USERNAME,
+    BENCH_COMMENT,
     CEILINGS,
     FAKE_ACCOUNTS,
+    FAKE_COMMENTS,
+    FAKE_FOLLOWS,
     FAKE_POSTS,
     FAKE_SEED,
+    MODERATOR_EMAIL,
+    MODERATOR_USERNAME,
+    POST_COMMENTS,
     Scenario,
     account_scenarios,
     flask_comparison_scenarios,
@@ -181,7 +189,7 @@ class Bench:
         """Every level a quarty scenario runs at: each is read as a share of these."""
         levels = set(self._levels_with_flask())
         every = quarty_scenarios(seeded_users=0, api_pages=1) + account_scenarios()
-        if any("posts" in s.tags and self._wanted(s.name) for s in every):
+        if any(s.wide and self._wanted(s.name) for s in every):
             levels |= set(self.args.posts_levels)
         return sorted(levels)
 
@@ -209,7 +217,7 @@ class Bench:
     def levels(self, scenario: Scenario) -> list[int]:
         """The connection counts a quarty scenario is measured at."""
         levels = set(self.args.levels)
-        if "posts" in scenario.tags:
+        if scenario.wide:
             levels |= set(self.args.posts_levels)
         if scenario.name == "home" and not self.args.no_flask:
             levels.add(FLASK_CONNECTIONS)  # also one of the Flask figures
@@ -230,13 +238,18 @@ class Bench:
             self.workdir,
             accounts=FAKE_ACCOUNTS,
             posts=FAKE_POSTS,
+            follows=FAKE_FOLLOWS,
+            comments=FAKE_COMMENTS,
             seed=FAKE_SEED,
         )
         posts = asyncio.run(probe.seeded_posts(url))
+        follows, comments = asyncio.run(social.count_follows_and_comments(url))
         self.seeded = {
             "name_only_users": SEEDED_USERS,
             "fake_accounts": FAKE_ACCOUNTS,
             "posts": posts.total,
+            "follows": follows,
+            "comments": comments,
             "fake_seed": FAKE_SEED,
             "author": posts.author,
         }
@@ -301,33 +314,71 @@ class Bench:
 
         It differs from the visitor's in two settings: the login limiter is off
         (it would answer 429 after 10 logins a minute), and cookies are not
-        Secure, as the bench speaks plain HTTP. The account is made only now,
+        Secure, as the bench speaks plain HTTP. The accounts are made only now,
         so that the visitor's scenarios ran on the database as before.
         """
-        scenarios = [s for s in account_scenarios() if self._wanted(s.name)]
-        if not scenarios:
+        if not any(self._wanted(s.name) for s in account_scenarios()):
             return
-        store.create_account(
-            env,
-            self.workdir,
-            email=ACCOUNT_EMAIL,
-            username=ACCOUNT_USERNAME,
-            password=ACCOUNT_PASSWORD,
-        )
+        commented_post = self._prepare_accounts(url, env)
+        scenarios = [
+            s
+            for s in account_scenarios(commented_post=commented_post)
+            if self._wanted(s.name)
+        ]
         env = env | {"QUARTY_RATE_LIMITS": "off", "SESSION_COOKIE_SECURE": "false"}
         with self._serving_quarty(server_name, env) as server:
             # Not with a login: its hashing would outlast the warm-up.
             self.warm_up(server, Scenario("home", "quarty", "get", "/"))
             for scenario in scenarios:
                 if "signed-in" in scenario.tags:
-                    cookie = probe.log_in(
-                        server.base_url, email=ACCOUNT_EMAIL, password=ACCOUNT_PASSWORD
+                    signed_in = probe.log_in(
+                        server.base_url,
+                        email=scenario.email or ACCOUNT_EMAIL,
+                        password=scenario.password or ACCOUNT_PASSWORD,
                     )
+                    cookie = "; ".join(filter(None, (signed_in, scenario.cookie)))
                     token = ""
                     if scenario.kind == "write":
                         cookie, token = probe.signed_in_form(server.base_url, cookie)
                     scenario = replace(scenario, cookie=cookie, token=token)
                 self._each_level(server, scenario, self.levels(scenario), url)
+
+    def _prepare_accounts(self, url: str, env: dict[str, str]) -> int:
+        """Make the bench account and the moderator; have the account follow
+        ACCOUNT_FOLLOWS fake accounts and give one post POST_COMMENTS comments.
+        The post's id."""
+        for email, username in (
+            (ACCOUNT_EMAIL, ACCOUNT_USERNAME),
+            (MODERATOR_EMAIL, MODERATOR_USERNAME),
+        ):
+            store.create_account(
+                env,
+                self.workdir,
+                email=email,
+                username=username,
+                password=ACCOUNT_PASSWORD,
+            )
+        store.set_role(env, self.workdir, email=MODERATOR_EMAIL, role="Moderator")
+        followed = asyncio.run(
+            social.follow_accounts(
+                url,
+                username=ACCOUNT_USERNAME,
+                count=ACCOUNT_FOLLOWS,
+                leave_out=(MODERATOR_USERNAME,),
+                seed=FAKE_SEED,
+            )
+        )
+        commented_post = asyncio.run(
+            social.comment_a_post(
+                url, comments=POST_COMMENTS, text=BENCH_COMMENT, seed=FAKE_SEED
+            )
+        )
+        self.seeded |= {
+            "account_follows": followed,
+            "commented_post": commented_post,
+            "commented_post_comments": POST_COMMENTS,
+        }
+        return commented_post
 
     def _serving_quarty(
         self, server_name: str, env: dict[str, str]

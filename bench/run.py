@@ -1,13 +1,15 @@
 """quarty's load benchmark: `python bench/run.py` (see `--help` and the README).
 
 It makes a fresh database (SQLite, or PostgreSQL with --db postgresql), migrates
-and seeds it with 1,000 users, then 100 accounts and 1,000 posts by them
-(`quart --app quarty fake`), starts a real SMTP sink, then on each server:
-serves the two ceilings (a raw ASGI page and a Quart hello page) and quarty with
-the production config, drives each scenario at each connection count over
-127.0.0.1 with wrk (or the bundled Python client), and reports requests/s,
-latency percentiles, errors, timeouts and peak worker memory, each as a fraction
-of the Quart-hello ceiling on the same server. Results go to bench/results/.
+and seeds it with 1,000 users, then 100 accounts, 1,000 posts, follows and 2,000
+comments (`quart --app quarty fake`); later the bench's account, which follows 50
+of them, a moderator, and a post with 30 comments. It starts a real SMTP sink,
+then on each server serves the two ceilings (a raw ASGI page and a Quart hello
+page) and quarty with the production config, drives each scenario at each
+connection count over 127.0.0.1 with wrk (or the bundled Python client), and
+reports requests/s, latency percentiles, errors, timeouts and peak worker memory,
+each as a fraction of the Quart-hello ceiling on the same server. Results go to
+bench/results/.
 """
 
 from __future__ import annotations
@@ -68,8 +70,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--posts-connections",
         default="50,1000",
-        help="the scenarios of pages with posts and of writing one also run at "
-        "these connection counts ('' for none; 50,1000)",
+        help="the scenarios of pages with posts or comments and of writing a post "
+        "also run at these connection counts ('' for none; 50,1000)",
     )
     parser.add_argument(
         "--duration", type=float, help="seconds per scenario (3; with --quick 2)"

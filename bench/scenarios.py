@@ -15,6 +15,9 @@ kinds:
   write   POST / again and again as the signed-in bench account, with its
           cookies and a CSRF token fetched just before the run: a new post
           each time; a 302 to / is a post written
+
+Tags: "posts" and "comments" mark the pages that also run at
+--posts-connections; "signed-in" ones are sent with a login's cookies.
 """
 
 from __future__ import annotations
@@ -23,10 +26,13 @@ from dataclasses import dataclass, field
 
 # Seeded users are named like this; the known-name traffic picks among them.
 SEED_NAME_FORMAT = "user%04d"
-# Then `quart --app quarty fake` adds accounts and posts by them, the same ones
-# in every run: the pages with posts show the same text from run to run.
+# Then `quart --app quarty fake` adds accounts and posts by them, follows among
+# them and comments on the posts, the same ones in every run: the pages show
+# the same text from run to run.
 FAKE_ACCOUNTS = 100
 FAKE_POSTS = 1000
+FAKE_FOLLOWS = 10  # per fake account
+FAKE_COMMENTS = 2000
 FAKE_SEED = 14
 # In every list of posts (the book's _posts.html), on no page without one.
 POSTS_SHOWN = "Permalink"
@@ -42,6 +48,17 @@ POST_BODY = (
 ACCOUNT_EMAIL = "bench@quarty.example.com"
 ACCOUNT_USERNAME = "benchuser"
 ACCOUNT_PASSWORD = "bench passphrase, throwaway"
+# It follows this many of the fake accounts: its Followed tab is their posts.
+ACCOUNT_FOLLOWS = 50
+# The cookie that picks the Followed tab of / (the book's).
+SHOW_FOLLOWED_COOKIE = "show_followed=1"
+# The moderator whose /moderate is measured, made beside it.
+MODERATOR_EMAIL = "moderator@quarty.example.com"
+MODERATOR_USERNAME = "benchmoderator"
+# One post gets exactly this many comments, a full page of them; those the
+# bench adds say this, and its permalink must show it.
+POST_COMMENTS = 30
+BENCH_COMMENT = "A comment from the bench"
 # Each login checks an argon2id hash at the production cost (3 passes over
 # 64 MiB in 4 lanes), about 0.2 s of CPU: 2 cores complete ~10 a second, so at
 # 100 connections a login would wait ~10 s, past the timeout. Higher levels
@@ -75,7 +92,8 @@ class Scenario:
     # flow/post with new names: the prefix that keeps this run's names unique
     name_prefix: str = ""
     seeded_users: int = 0
-    # login: the credentials posted
+    # login: the credentials posted; signed-in: whose login the cookie is of
+    # (none: the bench account's)
     email: str = ""
     password: str = ""
     # get, rotate: a response counts only with this status and these texts in
@@ -94,6 +112,11 @@ class Scenario:
     @property
     def sends_mail(self) -> bool:
         return self.names == "new"
+
+    @property
+    def wide(self) -> bool:
+        """A page with posts or comments: it also runs at --posts-connections."""
+        return "posts" in self.tags or "comments" in self.tags
 
 
 CEILINGS = (
@@ -202,13 +225,14 @@ def quarty_scenarios(
     ]
 
 
-def account_scenarios() -> list[Scenario]:
+def account_scenarios(*, commented_post: int = 1) -> list[Scenario]:
     """The scenarios of a signed-in user, served with the login limiter off.
 
     The pages come first, so that their figures are not those of a server that
     has just hashed passwords under load, nor of a home page showing the posts
     the bench wrote. The cookie of each signed-in scenario (session and
-    quarty_auth) comes from one login just before it runs.
+    quarty_auth) comes from one login just before it runs; a scenario's own
+    `cookie` is sent with it. `commented_post` has POST_COMMENTS comments.
     """
     return [
         Scenario(
@@ -230,6 +254,39 @@ def account_scenarios() -> list[Scenario]:
             expect_texts=(f"Hello, {ACCOUNT_USERNAME}!", POSTS_SHOWN),
             tags=("account", "signed-in", "posts"),
             description="GET / logged in, 20 posts",
+        ),
+        Scenario(
+            "home-followed",
+            "quarty",
+            "get",
+            "/",
+            cookie=SHOW_FOLLOWED_COOKIE,
+            # The tab, and the posts of the 50 accounts followed.
+            expect_texts=("Followed", POSTS_SHOWN),
+            tags=("account", "signed-in", "posts"),
+            description=f"GET / logged in, Followed tab ({ACCOUNT_FOLLOWS} followed)",
+        ),
+        Scenario(
+            "post-comments",
+            "quarty",
+            "get",
+            f"/post/{commented_post}",
+            # The comment form and the comments, not only the post.
+            expect_texts=("Enter your comment", BENCH_COMMENT),
+            tags=("account", "signed-in", "comments"),
+            description=f"GET /post/<id> logged in, {POST_COMMENTS} comments",
+        ),
+        Scenario(
+            "moderate",
+            "quarty",
+            "get",
+            "/moderate",
+            email=MODERATOR_EMAIL,
+            password=ACCOUNT_PASSWORD,
+            # The moderator's navbar link, and the comments' buttons.
+            expect_texts=("Moderate Comments", "Disable"),
+            tags=("account", "signed-in", "comments"),
+            description="GET /moderate as a moderator, newest comments",
         ),
         Scenario(
             "write-post",

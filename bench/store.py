@@ -1,5 +1,5 @@
-"""A fresh, migrated and seeded database for one benchmark run, its fake accounts
-and posts, and the bench's own account.
+"""A fresh, migrated and seeded database for one benchmark run, its fake accounts,
+posts, follows and comments, and the bench's own accounts.
 
 SQLite: a file in the run's temporary folder. PostgreSQL: a throwaway cluster
 (initdb + pg_ctl) on a free loopback port, removed at the end.
@@ -76,17 +76,30 @@ def create_account(
     )  # fmt: skip
 
 
+def set_role(env: Mapping[str, str], workdir: Path, *, email: str, role: str) -> None:
+    """Give an account a role, as an operator does."""
+    _quart(env, workdir, "users", "set-role", email, role)
+
+
 def add_fake_data(
-    env: Mapping[str, str], workdir: Path, *, accounts: int, posts: int, seed: int
+    env: Mapping[str, str],
+    workdir: Path,
+    *,
+    accounts: int,
+    posts: int,
+    follows: int,
+    comments: int,
+    seed: int,
 ) -> None:
-    """Add made-up accounts and posts with `quart --app quarty fake`.
+    """Add made-up accounts, posts, follows (per account) and comments with
+    `quart --app quarty fake`.
 
     `env` must name a config the command accepts (not production), on the
     bench's database.
     """
     _quart(
         env, workdir, "fake", "--users", str(accounts), "--posts", str(posts),
-        "--seed", str(seed),
+        "--follows", str(follows), "--comments", str(comments), "--seed", str(seed),
     )  # fmt: skip
 
 

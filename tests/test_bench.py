@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import shutil
@@ -11,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
+
+from quarty.models import Comment, Follow, Role, User
+from tests.helpers import session_on
 
 pytestmark = pytest.mark.server
 
@@ -69,6 +74,8 @@ def test_python_client_drives_the_ceilings_the_posts_and_the_name_form(
     # `quart --app quarty fake` seeded the accounts and posts the pages show.
     seeded = result["seeded"]
     assert (seeded["fake_accounts"], seeded["posts"]) == (100, 1000)
+    # Each fake account follows 10 others; 2,000 comments on the posts.
+    assert (seeded["follows"], seeded["comments"]) == (1000, 2000)
     assert runs["user-posts"]["description"].startswith("GET /user/<name>")
     flow = runs["flow-new"]
     assert flow["flows"] > 0
@@ -136,6 +143,31 @@ def test_logins_the_signed_in_home_page_and_writing_posts(
         assert run["timeouts"] == 0, run
     checks = {check["target"]: check for check in result["targets"]}
     assert checks["peak RSS per worker in logins (no target)"]["met"] is None
+
+
+def test_the_followed_tab_a_post_with_30_comments_and_moderation(
+    tmp_path: Path,
+) -> None:
+    result = run_bench(
+        tmp_path,
+        *("--generator", "python"),
+        *("--scenarios", "home-followed,post-comments,moderate"),
+        *("--connections", "2"),
+    )
+    runs = by_scenario(result)
+    assert set(runs) == {
+        *("raw-hello", "quart-hello", "home-followed", "post-comments", "moderate")
+    }
+    # Every response showed what it must: the Followed tab with posts, the
+    # comment form with the bench's comments, the moderator's page.
+    for name in ("home-followed", "post-comments", "moderate"):
+        assert runs[name]["requests"] > 0, runs[name]
+        assert runs[name]["errors"] == 0, runs[name]
+        assert runs[name]["timeouts"] == 0, runs[name]
+    seeded = result["seeded"]
+    assert seeded["account_follows"] == 50
+    assert seeded["commented_post_comments"] == 30
+    assert runs["post-comments"]["description"].endswith("30 comments")
 
 
 def _bench_module(monkeypatch: pytest.MonkeyPatch, name: str) -> Any:
@@ -211,7 +243,10 @@ def test_pages_with_posts_run_at_50_and_1000_connections_beside_the_ceiling(
         for s in scenarios.quarty_scenarios(seeded_users=1, api_pages=1)
         + scenarios.account_scenarios()
     }
-    for name in ("home", "home-logged-in", "user-posts", "post-page", "write-post"):
+    for name in (
+        *("home", "home-logged-in", "user-posts", "post-page", "write-post"),
+        *("home-followed", "post-comments", "moderate"),
+    ):
         assert {50, 1000} <= set(bench.levels(every[name])), name
     assert bench.levels(every["api-user"]) == [10, 100]
     # The ceilings run at every level, for p99 and req/s as their multiples.
@@ -235,6 +270,82 @@ def test_lua_checks_every_text_and_each_writes_redirect(
     # wrk's own rule would count a 200 (the form again, the post not written)
     # as a success.
     assert "check_status = true" in loadgen.lua_config(scenarios["write-post"])
+
+
+def test_the_followed_tab_the_comments_and_moderation_say_what_they_expect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loadgen = _bench_module(monkeypatch, "loadgen")
+    module = _bench_module(monkeypatch, "scenarios")
+    scenarios = {s.name: s for s in module.account_scenarios(commented_post=77)}
+    followed = loadgen.lua_config(scenarios["home-followed"])
+    # Sent with the login's cookies, which pick the Followed tab.
+    assert 'cookie = "show_followed=1"' in followed
+    assert 'expect_texts = {"Followed", "Permalink"}' in followed
+    comments = scenarios["post-comments"]
+    assert comments.path == "/post/77"
+    assert 'expect_texts = {"Enter your comment", "A comment from the bench"}' in (
+        loadgen.lua_config(comments)
+    )
+    moderate = scenarios["moderate"]
+    assert (moderate.path, moderate.email) == ("/moderate", module.MODERATOR_EMAIL)
+    assert "check_status = true" in loadgen.lua_config(moderate)
+    for name in ("home-followed", "post-comments", "moderate"):
+        assert "signed-in" in scenarios[name].tags, name
+
+
+async def _social_rows(url: str, post_id: int) -> tuple[set[str], int, int, str]:
+    async with session_on(url) as session:
+        followed = await session.scalars(
+            select(User.username)
+            .join(Follow, Follow.followed_id == User.id)
+            .where(
+                Follow.follower_id
+                == select(User.id).where(User.username == "benchuser").scalar_subquery()
+            )
+        )
+        post_comments = select(func.count()).where(Comment.post_id == post_id)
+        from_bench = post_comments.where(Comment.body.contains("from the bench"))
+        role = select(Role.name).join(User, User.role_id == Role.id)
+        return (
+            set(followed),
+            (await session.execute(post_comments)).scalar_one(),
+            (await session.execute(from_bench)).scalar_one(),
+            (
+                await session.execute(role.where(User.username == "benchmoderator"))
+            ).scalar_one(),
+        )
+
+
+def test_the_bench_account_follows_50_and_one_post_has_30_comments(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str
+) -> None:
+    run = _bench_module(monkeypatch, "run")
+    measure = _bench_module(monkeypatch, "measure")
+    store = _bench_module(monkeypatch, "store")
+    store.prepare(database_url, users=3)
+    env = measure._server_env(
+        {"QUARTY_CONFIG": "development", "DEV_DATABASE_URL": database_url}
+    )
+    store.add_fake_data(
+        env, tmp_path, accounts=60, posts=40, follows=3, comments=80, seed=14
+    )
+    bench = measure.Bench(run.parse_args([]), tmp_path)
+    post_id = bench._prepare_accounts(database_url, env)
+
+    followed, comments, from_bench, role = asyncio.run(
+        _social_rows(database_url, post_id)
+    )
+    assert len(followed) == 50
+    assert not followed & {"benchuser", "benchmoderator"}
+    assert comments == 30
+    assert from_bench >= 1
+    assert role == "Moderator"
+    assert bench.seeded == {
+        "account_follows": 50,
+        "commented_post": post_id,
+        "commented_post_comments": 30,
+    }
 
 
 def test_failed_requests_are_told_apart_in_the_notes(
