@@ -4,8 +4,6 @@ comments on it, and ada, a moderator, disables the comment."""
 
 from __future__ import annotations
 
-import asyncio
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.servers import BIN, Hypercorn, deploy, deployment_environment
+from tests.servers import Hypercorn, deploy, deployment_environment, run_command
 from tests.test_browser_roles import create_user, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -24,23 +22,6 @@ COMMENT = "A fine engine, **truly**."
 DISABLED = "This comment has been disabled by a moderator."
 
 
-async def set_role(
-    environment: dict[str, str], cwd: Path, email: str, role: str
-) -> None:
-    """`quart --app quarty users set-role`."""
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [str(BIN / "quart"), *("--app", "quarty", "users", "set-role", email, role)],
-        env=environment,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-
-
 @pytest.fixture
 async def live_server(database_url: str, tmp_path: Path) -> AsyncIterator[Hypercorn]:
     """A deployment with ada, a Moderator, and bob and cy, Users."""
@@ -48,7 +29,12 @@ async def live_server(database_url: str, tmp_path: Path) -> AsyncIterator[Hyperc
     await deploy(environment, tmp_path)
     for name in (MODERATOR, WRITER, READER):
         await create_user(environment, tmp_path, f"{name}@example.com", name)
-    await set_role(environment, tmp_path, f"{MODERATOR}@example.com", "Moderator")
+    await run_command(
+        *("quart", "--app", "quarty", "users", "set-role"),
+        *(f"{MODERATOR}@example.com", "Moderator"),
+        environment=environment,
+        cwd=tmp_path,
+    )
     async with Hypercorn(environment, tmp_path / "hypercorn.log") as server:
         yield server
 
