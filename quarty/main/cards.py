@@ -1,9 +1,11 @@
-"""Post cards: a post's markup in every list, rendered once per version of it.
+"""Post and comment cards: their markup in every list, rendered once per
+version of each.
 
 A list of 20 posts rendered in async Jinja cost more than the rest of its
 page: about 30 µs a post, for url_for, the avatar, moment() and the markup
-passing up through each nesting level of templates. A card is the same for
-everyone who sees the same Edit link, so each is rendered once and kept (see
+passing up through each nesting level of templates; a page of 30 comments
+the same. A card is the same for everyone who sees the same Edit link (a
+post) or the same parts (a comment), so each is rendered once and kept (see
 quarty.web.fragments), and a page joins the cards it needs.
 """
 
@@ -16,12 +18,16 @@ from quart import Blueprint
 from quart.blueprints import BlueprintSetupState
 
 from quarty.services.auth import Account
+from quarty.services.comments import CommentView
 from quarty.services.posts import PostView, may_edit
 from quarty.web import fragments
 
 CARD_TEMPLATE = "main/_post.html"
 # About 16 MB of cards a worker: thousands of posts of ordinary length.
 MAX_CARD_CHARACTERS = 8_000_000
+COMMENT_CARD_TEMPLATE = "main/_comment.html"
+# About 8 MB of comment cards a worker: comments are short.
+MAX_COMMENT_CARD_CHARACTERS = 4_000_000
 
 
 def _edit_link(post: PostView, viewer: Account | None) -> str | None:
@@ -54,11 +60,36 @@ async def post_cards(posts: Sequence[PostView], viewer: Account | None) -> Marku
     return Markup("").join(cards)
 
 
+async def comment_card(comment: CommentView, moderate: bool) -> Markup:
+    """A comment's card, the inside of its list item (the moderation page adds
+    its buttons after it): its body shows unless it is disabled, or on the
+    moderation page (`moderate`) in any case. Its key is everything it shows."""
+    show_body = moderate or not comment.disabled
+    key = (
+        comment.id,
+        comment.timestamp,
+        comment.disabled,
+        comment.body_html if show_body else None,
+        comment.author_username,
+        comment.author_avatar_hash,
+    )
+    cache = fragments.fragment_cache(COMMENT_CARD_TEMPLATE)
+    return await cache.render(key, comment=comment, show_body=show_body)
+
+
 def register(bp: Blueprint) -> None:
-    """Give the blueprint's app its card cache and the `post_cards` global."""
+    """Give the blueprint's app its card caches and the `post_cards` and
+    `comment_card` globals."""
 
     def setup(state: BlueprintSetupState) -> None:
-        fragments.init_app(state.app, {CARD_TEMPLATE: MAX_CARD_CHARACTERS})
+        fragments.init_app(
+            state.app,
+            {
+                CARD_TEMPLATE: MAX_CARD_CHARACTERS,
+                COMMENT_CARD_TEMPLATE: MAX_COMMENT_CARD_CHARACTERS,
+            },
+        )
 
     bp.record_once(setup)
     bp.add_app_template_global(post_cards)
+    bp.add_app_template_global(comment_card)
