@@ -89,19 +89,23 @@ async def read_page(
     page: int,
     per_page: int,
     known_total: int | None = None,
+    sliced: bool = False,
 ) -> tuple[Sequence[Row[*Columns]], int]:
     """Page `page` of the ordered `rows`, and how many `count` says there are.
 
     The total rides along each row as a scalar subquery: one query, and a
     second only for a page past the end, which has no rows to carry it (an
     empty first page needs none: the list is empty), unless the caller
-    already knows it (`known_total`, as a profile does).
+    already knows it (`known_total`, as a profile does). `sliced`: `rows`
+    already holds only this page (its own OFFSET and LIMIT are inside it).
     """
     if page < 1 or per_page < 1:
         raise ValueError(f"no page {page} of {per_page}: both start at 1")
     offset = (page - 1) * per_page
     with_total = rows.add_columns(count.scalar_subquery().label("total"))
-    found = (await session.execute(with_total.offset(offset).limit(per_page))).all()
+    if not sliced:
+        with_total = with_total.offset(offset).limit(per_page)
+    found = (await session.execute(with_total)).all()
     if found:
         return found, int(found[0].total)
     if offset == 0:

@@ -114,13 +114,28 @@ async def list_posts(
         conditions.append(Post.author_id == author_id)
     if followed_by is not None:
         conditions.append(_followed_feed(followed_by))
+    query = _POSTS.where(*conditions).order_by(*_NEWEST_FIRST)
+    if followed_by is not None:
+        # A feed gathers many authors' posts, so they are sorted, not read in
+        # order: sort only their ids (from the (author_id, timestamp) index),
+        # then read the page's posts in full. Sorting every post with its
+        # body, author and comment count took SQLite twice as long.
+        page_ids = (
+            select(Post.id)
+            .where(*conditions)
+            .order_by(*_NEWEST_FIRST)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+        query = _POSTS.where(Post.id.in_(page_ids)).order_by(*_NEWEST_FIRST)
     rows, total = await read_page(
         session,
-        _POSTS.where(*conditions).order_by(*_NEWEST_FIRST),
+        query,
         select(func.count()).select_from(Post).where(*conditions),
         page=page,
         per_page=per_page,
         known_total=known_total,
+        sliced=followed_by is not None,
     )
     return Page([_view_of(row) for row in rows], page, per_page, total)
 
