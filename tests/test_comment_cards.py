@@ -15,14 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quarty.db import writing
 from quarty.models import User
 from tests.accounts import log_in, page_text, submit
-from tests.helpers import client_of
-from tests.test_comments_pages import (
+from tests.comments import (
     NOTICE,
     add_comments,
     add_post,
     make_people,
     shown_comments,
 )
+from tests.helpers import client_of
 
 
 async def test_disable_and_enable_show_at_once_where_the_cards_were_kept(

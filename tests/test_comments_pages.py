@@ -4,36 +4,28 @@ the landing on the last page, disabled comments, refusals, and query counts."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
 
 import pytest
 from quart import Quart, Response
 from quart.testing import QuartClient
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quarty.db import writing
-from quarty.models import COMMENT_BODY_MAX_LENGTH, Comment, Permission, Post, Role
-from quarty.services import roles
-from quarty.text.markdown import COMMENT_TAGS, markdown_to_html
-from tests.accounts import create_account, log_in, page_text, submit
+from quarty.models import COMMENT_BODY_MAX_LENGTH, Comment
+from tests.accounts import log_in, page_text, submit
+from tests.comments import (
+    NOTICE,
+    People,
+    add_comments,
+    add_post,
+    make_people,
+    shown_comments,
+)
 from tests.helpers import app_database, client_of, get_csrf_token, started_app
 from tests.queries import counted
 
 PER_PAGE = 3
 FORM_LABEL = "Enter your comment"
-NOTICE = "This comment has been disabled by a moderator."
-# Long past, so that a comment written now comes after all of them.
-START = datetime(2020, 1, 1, tzinfo=UTC)
-
-
-class People(NamedTuple):
-    ada: int  # User
-    bob: int  # User
-    mod: int  # Moderator
-    reader: int  # may follow, not comment
 
 
 @pytest.fixture
@@ -42,83 +34,14 @@ def app_settings(app_settings: dict[str, object]) -> dict[str, object]:
     return {**app_settings, "QUARTY_COMMENTS_PER_PAGE": PER_PAGE}
 
 
-async def make_people(app: Quart) -> People:
-    async with app_database(app).sessionmaker() as session:
-        await roles.insert_default_roles(session)
-        session.add(Role(name="Reader", permissions=Permission.FOLLOW))
-        await session.commit()
-    ids = {}
-    for name in ("ada", "bob", "mod", "reader"):
-        account = await create_account(app, email=f"{name}@example.com", username=name)
-        ids[name] = account.id
-    async with app_database(app).sessionmaker() as session:
-        await roles.set_role(session, email="mod@example.com", role_name="Moderator")
-        await roles.set_role(session, email="reader@example.com", role_name="Reader")
-    return People(**ids)
-
-
 @pytest.fixture
 async def people(app: Quart) -> People:
     return await make_people(app)
 
 
-async def add_post(session: AsyncSession, author_id: int) -> int:
-    async with writing(session):
-        return (
-            await session.execute(
-                insert(Post)
-                .values(
-                    author_id=author_id,
-                    body="the post",
-                    body_html="<p>the post</p>",
-                    timestamp=START,
-                )
-                .returning(Post.id)
-            )
-        ).scalar_one()
-
-
-async def add_comments(
-    session: AsyncSession,
-    post_id: int,
-    author_ids: list[int],
-    count: int,
-    *,
-    disabled: Iterable[int] = (),
-) -> None:
-    """Comments "comment 0" (oldest) to "comment <count - 1>", a minute apart,
-    the authors taking turns; those numbered in `disabled` are disabled."""
-    if count == 0:
-        return
-    hidden = set(disabled)
-    async with writing(session):
-        await session.execute(
-            insert(Comment),
-            [
-                {
-                    "author_id": author_ids[index % len(author_ids)],
-                    "post_id": post_id,
-                    "body": f"comment {index}",
-                    "body_html": markdown_to_html(
-                        f"comment {index}", tags=COMMENT_TAGS
-                    ),
-                    "timestamp": START + timedelta(minutes=index + 1),
-                    "disabled": index in hidden,
-                }
-                for index in range(count)
-            ],
-        )
-
-
 async def stored_comments(session: AsyncSession) -> list[Comment]:
     session.expire_all()
     return list(await session.scalars(select(Comment).order_by(Comment.id)))
-
-
-def shown_comments(html: str) -> list[str]:
-    """Each comment's body text on a page, top to bottom, tags left out."""
-    bodies = re.findall(r'<div class="comment-body">(.*?)</div>', html, re.S)
-    return [" ".join(re.sub(r"<[^>]+>", " ", body).split()) for body in bodies]
 
 
 def textarea(html: str) -> str:

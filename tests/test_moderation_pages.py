@@ -13,9 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quarty.models import Comment
 from tests.accounts import create_account, log_in, page_text, submit
-from tests.helpers import app_database, client_of, get_csrf_token, started_app
-from tests.queries import counted
-from tests.test_comments_pages import (
+from tests.comments import (
     NOTICE,
     People,
     add_comments,
@@ -23,6 +21,8 @@ from tests.test_comments_pages import (
     make_people,
     shown_comments,
 )
+from tests.helpers import app_database, client_of, get_csrf_token, started_app
+from tests.queries import counted
 
 PER_PAGE = 3
 NAV_LINK = re.compile(
