@@ -14,7 +14,7 @@ from quart_schema import (
     validate_querystring,
     validate_response,
 )
-from werkzeug.exceptions import Conflict, Forbidden, NotFound
+from werkzeug.exceptions import Conflict, Forbidden
 
 from quarty.api import bp
 from quarty.api.auth import (
@@ -27,10 +27,11 @@ from quarty.api.errors import documents_errors
 from quarty.api.render import followers_page, following_page, no_content
 from quarty.api.schemas import NoContent, PageQuery
 from quarty.api.schemas_social import FollowersPage, FollowingPage
+from quarty.api.users import check_user_of_list, user_or_404
 from quarty.db import get_session
 from quarty.models import Permission
 from quarty.security.limits import API_PASSWORD
-from quarty.services import accounts, follows
+from quarty.services import follows
 from quarty.services.paging import Page
 from quarty.services.posts import NotAllowedError
 
@@ -71,7 +72,7 @@ async def unfollow_user(user_id: int) -> Response:
         raise Forbidden(str(refused)) from None
     # A follow removed names a user; only a no-op asks whether there is one.
     if change is follows.Change.ALREADY:
-        await _user_or_404(user_id)
+        await user_or_404(user_id)
     return no_content()
 
 
@@ -111,23 +112,14 @@ async def _follows(
         page=query_args.page,
         per_page=query_args.per_page,
     )
-    # A list with follows names a user; only an empty one asks whether it exists.
-    if page.total == 0:
-        await _user_or_404(user_id)
+    await check_user_of_list(page.total, user_id)
     return page
-
-
-async def _user_or_404(user_id: int) -> accounts.UserSummary:
-    user = await accounts.get_user_summary(get_session(), user_id)
-    if user is None:
-        raise NotFound(f"There is no user with id {user_id}.")
-    return user
 
 
 async def _unfollowable(user_id: int, refused: follows.FollowError) -> Exception:
     """Why the caller cannot follow `user_id`: 404 if there is no such user."""
     if user_id == current_account().id:
         return Conflict(str(refused))
-    user = await _user_or_404(user_id)
+    user = await user_or_404(user_id)
     # The service found no account by that id: a user known only by name.
     return Conflict(f"{user.username} cannot be followed: they have no account.")

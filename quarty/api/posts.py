@@ -28,11 +28,11 @@ from quarty.api.schemas import (
     PostsPage,
     PostWrite,
 )
+from quarty.api.users import check_user_of_list
 from quarty.db import get_session
 from quarty.models import Permission
 from quarty.security.limits import API_PASSWORD
-from quarty.services import accounts, posts
-from quarty.services.paging import Page
+from quarty.services import posts
 
 
 @bp.get("/posts")
@@ -118,7 +118,7 @@ async def list_user_posts(user_id: int, query_args: PageQuery) -> PostsPage:
         per_page=query_args.per_page,
         author_id=user_id,
     )
-    await _check_user(page, user_id)
+    await check_user_of_list(page.total, user_id)
     return posts_page(page, endpoint="api.list_user_posts", user_id=user_id)
 
 
@@ -137,17 +137,8 @@ async def list_timeline(user_id: int, query_args: PageQuery) -> PostsPage:
         per_page=query_args.per_page,
         followed_by=user_id,
     )
-    await _check_user(page, user_id)
+    await check_user_of_list(page.total, user_id)
     return posts_page(page, endpoint="api.list_timeline", user_id=user_id)
-
-
-async def _check_user(page: Page[posts.PostView], user_id: int) -> None:
-    """404 unless user `user_id` exists: a list with posts names a user, so
-    only an empty one asks."""
-    if page.total > 0:
-        return
-    if await accounts.get_user_summary(get_session(), user_id) is None:
-        raise NotFound(f"There is no user with id {user_id}.")
 
 
 async def _post_or_404(post_id: int) -> posts.PostView:

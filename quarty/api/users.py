@@ -75,9 +75,7 @@ async def list_users(query_args: PageQuery) -> UsersPage:
 @documents_errors(404)
 async def get_user(user_id: int) -> UserPublic:
     """Get one user."""
-    user = await accounts.get_user_summary(get_session(), user_id)
-    if user is None:
-        raise NotFound(f"There is no user with id {user_id}.")
+    user = await user_or_404(user_id)
     return user_public(
         user, url_of_role(user.role_id), private=may_see_private(user_id)
     )
@@ -174,3 +172,18 @@ async def create_user(data: UserCreate) -> tuple[UserPublic, int, LocationHeader
         201,
         LocationHeader(location=location),
     )
+
+
+async def user_or_404(user_id: int) -> accounts.UserSummary:
+    """The user with this id, or a 404 that says there is none."""
+    user = await accounts.get_user_summary(get_session(), user_id)
+    if user is None:
+        raise NotFound(f"There is no user with id {user_id}.")
+    return user
+
+
+async def check_user_of_list(total: int, user_id: int) -> None:
+    """404 unless user `user_id` exists, for a list of theirs of `total`
+    items: a row names the user, so only an empty list asks."""
+    if total == 0:
+        await user_or_404(user_id)

@@ -20,7 +20,7 @@ from quarty.main.forms import CommentForm, PostForm
 from quarty.models import Permission
 from quarty.services import comments, posts
 from quarty.services.auth import Account
-from quarty.services.paging import Page
+from quarty.services.paging import Page, page_count
 from quarty.web.decorators import permission_required
 from quarty.web.errors import json_error
 
@@ -85,7 +85,7 @@ async def comment(post_id: int) -> ResponseReturnValue:
                 abort(404)
             await flash("Your comment has been published.")
             per_page = current_app.config["QUARTY_COMMENTS_PER_PAGE"]
-            last_page = max(1, -(-published.post_comment_count // per_page))
+            last_page = page_count(published.post_comment_count, per_page)
             return redirect(
                 url_for(
                     "main.post", post_id=post_id, page=last_page, _anchor="comments"

@@ -143,7 +143,7 @@ async def preview_user_deletion(
 ) -> DeletedUser | None:
     """What deleting the user with this username would remove; None if none has it."""
     row = (await session.execute(_what_goes(username))).first()
-    return None if row is None else DeletedUser._make(row)
+    return None if row is None else DeletedUser(*row)
 
 
 async def delete_user(session: AsyncSession, *, username: str) -> DeletedUser | None:
@@ -160,6 +160,6 @@ async def delete_user(session: AsyncSession, *, username: str) -> DeletedUser | 
         row = (await session.execute(query)).first()
         if row is None:
             return None
-        deleted = DeletedUser._make(row)
+        deleted = DeletedUser(*row)
         await session.execute(delete(User).where(User.id == deleted.id))
     return deleted

@@ -13,6 +13,11 @@ T = TypeVar("T")
 Columns = TypeVarTuple("Columns")
 
 
+def page_count(total: int, per_page: int) -> int:
+    """How many pages `total` items fill, `per_page` a page; none for none."""
+    return -(-total // per_page)
+
+
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """The items of page `number` (1-based) of `total` items, `per_page` a page.
@@ -32,7 +37,7 @@ class Page(Generic[T]):
     @property
     def pages(self) -> int:
         """How many pages the list has; an empty list has none."""
-        return -(-self.total // self.per_page)
+        return page_count(self.total, self.per_page)
 
     @property
     def has_prev(self) -> bool:
