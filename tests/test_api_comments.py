@@ -379,10 +379,9 @@ async def disabled_comment(
     moderator = await make_account(
         app, email="mod@example.com", username="mod", role="Moderator"
     )
-    disabled = await comments_service.set_disabled(
+    assert await comments_service.set_disabled(
         session, moderator=moderator, comment_id=comment_id, disabled=True
     )
-    assert disabled is not None
     return comment_id
 
 

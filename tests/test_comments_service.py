@@ -120,20 +120,18 @@ async def test_only_a_role_with_comment_comments_and_with_moderate_moderates(
             session, moderator=ada, comment_id=written.id, disabled=True
         )
     moderator = ada._replace(permissions=ada.permissions | Permission.MODERATE)
-    hidden = await comments.set_disabled(
+    assert await comments.set_disabled(
         session, moderator=moderator, comment_id=written.id, disabled=True
     )
+    hidden = await comments.get_comment(session, written.id)
     assert hidden is not None and hidden.disabled
-    assert (await comments.get_comment(session, written.id)) == hidden
-    shown = await comments.set_disabled(
+    assert await comments.set_disabled(
         session, moderator=moderator, comment_id=written.id, disabled=False
     )
+    shown = await comments.get_comment(session, written.id)
     assert shown is not None and not shown.disabled
-    assert (
-        await comments.set_disabled(
-            session, moderator=moderator, comment_id=999, disabled=True
-        )
-        is None
+    assert not await comments.set_disabled(
+        session, moderator=moderator, comment_id=999, disabled=True
     )
 
 

@@ -56,12 +56,12 @@ async def _set_disabled(comment_id: int, *, disabled: bool) -> ResponseReturnVal
     # A bad CSRF token stops here with 400; a bad page is the first one.
     valid = form.validate_on_submit()
     try:
-        changed = await comments.set_disabled(
+        found = await comments.set_disabled(
             get_session(), moderator=account, comment_id=comment_id, disabled=disabled
         )
     except NotAllowedError as refused:  # the role changed since the check
         raise Forbidden(str(refused)) from None
-    if changed is None:
+    if not found:
         abort(404)
     page = form.page.data if valid and form.page.data else 1
     # Only this app's own page: the form picks its number, never the address.

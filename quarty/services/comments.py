@@ -164,8 +164,8 @@ async def _insert(
 
 async def set_disabled(
     session: AsyncSession, *, moderator: Account, comment_id: int, disabled: bool
-) -> CommentView | None:
-    """Disable or enable a comment; None if there is no such comment.
+) -> bool:
+    """Disable or enable a comment; False if there is no such comment.
 
     NotAllowedError unless the moderator's role has MODERATE. Setting what
     is already set changes nothing and is no error.
@@ -175,11 +175,11 @@ async def set_disabled(
     return await run_to_completion(_set_disabled(session, comment_id, disabled))
 
 
-async def _set_disabled(
-    session: AsyncSession, comment_id: int, disabled: bool
-) -> CommentView | None:
+async def _set_disabled(session: AsyncSession, comment_id: int, disabled: bool) -> bool:
     async with writing(session):
-        await session.execute(
+        result = await session.execute(
             update(Comment).where(Comment.id == comment_id).values(disabled=disabled)
         )
-        return await get_comment(session, comment_id)
+    # An UPDATE's result is a CursorResult, which has the rowcount: the rows
+    # it matched, whether or not their value changed.
+    return bool(result.rowcount)  # type: ignore[attr-defined]
