@@ -340,3 +340,21 @@ async def test_a_permalink_runs_the_same_queries_for_any_page_size(
     assert statements.count == queries, statements.sql
     shown = max(0, min(per_page, comments - (page - 1) * per_page))
     assert len(shown_comments(await response.get_data(as_text=True))) == shown
+
+
+async def test_a_comment_is_published_in_a_fixed_number_of_queries(
+    app: Quart, session: AsyncSession, people: People
+) -> None:
+    post_id = await add_post(session, people.ada)
+    await add_comments(session, post_id, [people.ada], 5)
+    client = client_of(app)
+    await log_in(client, "bob@example.com")
+    token = await get_csrf_token(client, f"/post/{post_id}")
+    with counted(app_database(app)) as statements:
+        response = await client.post(
+            f"/post/{post_id}", form={"body": "counted", "csrf_token": token}
+        )
+    assert response.status_code == 302
+    # The account; then whether the post exists, the INSERT, the comment read
+    # back and the post's new count, in one transaction.
+    assert statements.count == 5, statements.sql

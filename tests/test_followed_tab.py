@@ -275,3 +275,15 @@ async def test_a_follow_made_later_shows_on_the_followed_tab(
     assert "post 11" not in await page_text(client, "/")  # cy's
     await follows.follow(session, follower=people.ada, followed_id=people.cy.id)
     assert bodies(await page_text(client, "/"))[0] == "post 11"
+
+
+@pytest.mark.parametrize("tab", ["all", "followed"])
+async def test_choosing_a_tab_runs_only_the_accounts_query(
+    app: Quart, client: QuartClient, people: People, tab: str
+) -> None:
+    await log_in(client)
+    token = await get_csrf_token(client)
+    with counted(app_database(app)) as statements:
+        response = await client.post(f"/{tab}", form={"csrf_token": token})
+    assert response.status_code == 302
+    assert statements.count == 1, statements.sql

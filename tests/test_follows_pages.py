@@ -447,3 +447,25 @@ async def test_the_pages_run_the_same_queries_for_any_page_size(
             )
         statements = await _count(app, path, signed_in=signed_in)
     assert statements.count == queries, statements.sql
+
+
+@pytest.mark.parametrize(
+    ("action", "queries"),
+    [
+        # The account; the user by name; whether they have an account; the
+        # INSERT (a repeat's INSERT fails on the key, in as many).
+        ("follow", 4),
+        # The account; the user by name; the DELETE.
+        ("unfollow", 3),
+    ],
+)
+async def test_follow_and_unfollow_run_a_fixed_number_of_queries(
+    app: Quart, people: People, action: str, queries: int
+) -> None:
+    client = client_of(app)
+    await log_in(client)
+    token = await get_csrf_token(client, "/user/bob")
+    with counted(app_database(app)) as statements:
+        response = await client.post(f"/{action}/bob", form={"csrf_token": token})
+    assert response.status_code == 302
+    assert statements.count == queries, statements.sql

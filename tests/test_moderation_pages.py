@@ -292,3 +292,18 @@ async def test_the_moderation_page_runs_the_same_queries_for_any_page_size(
     html = await response.get_data(as_text=True)
     assert len(shown_comments(html)) == shown
     assert len(buttons(html)) == shown
+
+
+@pytest.mark.parametrize("action", ["disable", "enable"])
+async def test_a_button_runs_a_fixed_number_of_queries(
+    app: Quart, post_id: int, action: str
+) -> None:
+    client = await moderator(app)
+    token = await get_csrf_token(client, "/moderate")
+    with counted(app_database(app)) as statements:
+        response = await client.post(
+            f"/moderate/{action}/1", form={"csrf_token": token, "page": "1"}
+        )
+    assert response.status_code == 302
+    # The account, then the UPDATE.
+    assert statements.count == 2, statements.sql
